@@ -1,0 +1,93 @@
+/**
+ * NodeSpec: the seam between components and targets.
+ *
+ * A component describes *what runs* as plain data; a target (Docker, AWS, the
+ * loopback lab) decides *where*. Nothing in here may reference a provider.
+ */
+
+/** A container image pinned to an exact release tag (see images.ts for the evidence of each pin). */
+export interface ImageRef {
+  readonly repository: string;
+  readonly tag: string;
+}
+
+export interface PortSpec {
+  /** Stable name other nodes and the manifest refer to, e.g. `postgres`, `rest`. */
+  readonly name: string;
+  /** Port the server listens on inside its node. */
+  readonly port: number;
+  /**
+   * Port published on the Docker host, bound to 127.0.0.1 only.
+   * @default not published
+   */
+  readonly hostPort?: number;
+  /** @default 'tcp' */
+  readonly protocol?: 'tcp' | 'udp';
+}
+
+export interface VolumeSpec {
+  /** Short name, unique within the node, e.g. `data`. */
+  readonly name: string;
+  readonly path: string;
+}
+
+export interface FileSpec {
+  readonly path: string;
+  /** File text. May contain secret placeholders (see secrets.ts), which each target resolves. */
+  readonly content: string;
+  /** @default '0644' */
+  readonly mode?: string;
+}
+
+export interface HealthCheck {
+  /** Docker healthcheck `test`, e.g. `['CMD', 'curl', '-fsS', 'http://127.0.0.1:8008/health']`. */
+  readonly test: readonly string[];
+  /** @default 5 */
+  readonly intervalSeconds?: number;
+  /** @default 3 */
+  readonly timeoutSeconds?: number;
+  /** @default 10 */
+  readonly retries?: number;
+  /** Grace period during which failures do not count. @default 10 */
+  readonly startPeriodSeconds?: number;
+}
+
+export interface NodeSpec {
+  /** Unique node name; also its hostname on the platform network. */
+  readonly name: string;
+  /** Component that owns the node, e.g. `etcd`, `patroni`, `haproxy`. */
+  readonly component: string;
+  /** Static role within the component, e.g. `member`, `router`, `pooler`. Dynamic roles (leader) are discovered at run time. */
+  readonly role: string;
+  readonly image: ImageRef;
+  /** Overrides the image's command. @default the image's own command */
+  readonly command?: readonly string[];
+  /** Environment. Values may contain secret placeholders. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly files: readonly FileSpec[];
+  readonly ports: readonly PortSpec[];
+  /** Persistent volumes. A node with state must declare at least one. */
+  readonly volumes: readonly VolumeSpec[];
+  /** Whether the node holds state that must survive a restart or replacement. */
+  readonly stateful: boolean;
+  readonly health: HealthCheck;
+  readonly memoryMb: number;
+  /** Nodes that must be healthy before this one starts. */
+  readonly dependsOn: readonly string[];
+}
+
+/** `host:port` of a node's named port as other nodes reach it. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function endpointString(e: Endpoint): string {
+  return `${e.host}:${e.port}`;
+}
+
+export function findPort(node: NodeSpec, name: string): PortSpec {
+  const port = node.ports.find((p) => p.name === name);
+  if (!port) throw new Error(`node ${node.name} has no port named '${name}'`);
+  return port;
+}

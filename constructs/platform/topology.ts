@@ -1,0 +1,45 @@
+import type { NodeSpec } from './node-spec';
+import type { Placement } from './placement';
+
+/**
+ * The topology manifest: every node, how to reach it and how to disrupt it.
+ * Docker and AWS export it as the Terraform output `topology`; the lab writes
+ * the same shape to a file. Chaos scripts read only this, never names in code.
+ */
+export interface TopologyManifest {
+  readonly version: 1;
+  readonly target: 'docker' | 'aws' | 'lab';
+  readonly nodes: readonly ManifestNode[];
+}
+
+export interface ManifestNode {
+  readonly name: string;
+  readonly component: string;
+  readonly role: string;
+  /** What a driver acts on: exactly one of these is set, by target. */
+  readonly handle: { readonly container?: string; readonly instanceId?: string; readonly pid?: number };
+  /** Per named port: `internal` is how other nodes reach it, `published` how the operator's machine does. */
+  readonly endpoints: Readonly<Record<string, { readonly internal: string; readonly published?: string }>>;
+}
+
+export function manifestNode(
+  node: NodeSpec,
+  placement: Placement,
+  handle: ManifestNode['handle'],
+  /** Address host ports are published on, if the target publishes any. */
+  publishHost?: string,
+): ManifestNode {
+  return {
+    name: node.name,
+    component: node.component,
+    role: node.role,
+    handle,
+    endpoints: Object.fromEntries(
+      node.ports.map((port) => {
+        const internal = `${placement.host(node.name)}:${port.port}`;
+        const published = publishHost && port.hostPort !== undefined ? `${publishHost}:${port.hostPort}` : undefined;
+        return [port.name, published ? { internal, published } : { internal }];
+      }),
+    ),
+  };
+}

@@ -1,0 +1,69 @@
+import type { Endpoint } from '../platform/node-spec';
+
+export const HAPROXY_PORTS = { primary: 5000, replicas: 5001, metrics: 8404 } as const;
+
+export interface HaproxyMember {
+  readonly name: string;
+  /** Where Postgres accepts connections. */
+  readonly postgres: Endpoint;
+  /** Patroni REST API port on the same host, used for the health checks. */
+  readonly restPort: number;
+}
+
+export interface HaproxyConfigInput {
+  readonly members: readonly HaproxyMember[];
+  readonly bindHost: string;
+  readonly ports: { readonly primary: number; readonly replicas: number; readonly metrics: number };
+  /** Resolver for re-resolving member names at run time (container IPs change on restart). */
+  readonly dnsResolver?: string;
+  /** Seconds between checks; a member is marked down after 2 failures. */
+  readonly checkIntervalSeconds: number;
+}
+
+/**
+ * haproxy.cfg: read-write traffic goes to whichever member answers Patroni's
+ * `/primary` with 200, read-only traffic to members answering `/replica`.
+ * HAProxy has no maintained serializer package; the format is line-based.
+ */
+export function renderHaproxyCfg(input: HaproxyConfigInput): string {
+  const resolvers = input.dnsResolver ? ' resolvers platformdns' : '';
+  const servers = input.members.map(
+    (m) => `    server ${m.name} ${m.postgres.host}:${m.postgres.port} check port ${m.restPort}${resolvers}`,
+  );
+  const backend = (name: string, port: number, path: string, extra: string[] = []) => [
+    `listen ${name}`,
+    `    bind ${input.bindHost}:${port}`,
+    '    option httpchk',
+    `    http-check send meth GET uri ${path}`,
+    '    http-check expect status 200',
+    ...extra,
+    // Existing sessions to a demoted leader are cut, so clients reconnect to the new one.
+    `    default-server inter ${input.checkIntervalSeconds}s fall 2 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none`,
+    ...servers,
+    '',
+  ];
+  return [
+    'global',
+    '    maxconn 2000',
+    '',
+    'defaults',
+    '    mode tcp',
+    '    log stdout format raw local0 info',
+    '    timeout connect 4s',
+    '    timeout client 30m',
+    '    timeout server 30m',
+    '    timeout check 3s',
+    '',
+    ...(input.dnsResolver
+      ? ['resolvers platformdns', `    nameserver dns1 ${input.dnsResolver}`, '    hold valid 5s', '']
+      : []),
+    ...backend('primary', input.ports.primary, '/primary'),
+    ...backend('replicas', input.ports.replicas, '/replica', ['    balance roundrobin']),
+    'frontend metrics',
+    '    mode http',
+    `    bind ${input.bindHost}:${input.ports.metrics}`,
+    '    http-request use-service prometheus-exporter if { path /metrics }',
+    '    monitor-uri /health',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,223 @@
+import { Construct } from 'constructs';
+import { DataPlatform } from '../platform/data-platform';
+import { IMAGES } from '../platform/images';
+import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
+import { ValidationError, checkInt, checkPinned } from '../platform/validation';
+import type { EtcdCluster } from './etcd-cluster';
+import {
+  APP_PASSWORD_ENV,
+  PATRONI_PASSWORD_ENV,
+  PATRONI_REST_PORT,
+  PG_PORT,
+  renderPatroniYaml,
+  renderPostBootstrap,
+  type LogicalSlot,
+  type PatroniDcsSettings,
+} from './patroni-config';
+
+export interface PatroniClusterProps {
+  /**
+   * Number of Patroni members. With synchronous mode at least 2, so a sync standby can exist.
+   * @default 3
+   */
+  readonly members?: number;
+  /** Patroni cluster name (`scope`), also the DCS key prefix. @default 'pg-ha' */
+  readonly scope?: string;
+  /**
+   * Seconds the leader key lives without renewal; a crashed leader is replaced
+   * about ttl + loopWait seconds after it stops. Patroni 3.3+ silently raises
+   * anything below 20, so lower values are rejected here instead.
+   * @default 20
+   */
+  readonly ttl?: number;
+  /** Seconds between Patroni HA loops. @default 2 */
+  readonly loopWait?: number;
+  /**
+   * Seconds Patroni retries DCS and Postgres operations before giving up.
+   * loopWait + 2 × retryTimeout must not exceed ttl, so a leader that loses
+   * the DCS demotes itself before its key expires.
+   * @default 5
+   */
+  readonly retryTimeout?: number;
+  /** Commit only once a standby has the WAL, so a failover loses no acknowledged write. @default true */
+  readonly synchronousMode?: boolean;
+  /**
+   * Refuse writes while no sync standby exists. Off by default: with it on, losing
+   * both replicas stops all writes; with it off, the leader runs alone until a
+   * replica catches up again.
+   * @default false
+   */
+  readonly synchronousModeStrict?: boolean;
+  /** A replica further behind than this is never promoted. @default 1048576 (1 MiB) */
+  readonly maximumLagOnFailoverBytes?: number;
+  /** @default 200 */
+  readonly maxConnections?: number;
+  /** Application database, created at bootstrap. @default 'app' */
+  readonly database?: string;
+  /** Application role, created at bootstrap with a generated password. @default 'app' */
+  readonly appUser?: string;
+  /** Permanent logical slots (for CDC). @default one `pgoutput` slot named `debezium` on the application database */
+  readonly logicalSlots?: readonly LogicalSlot[];
+  /** Directory of the Postgres binaries. @default found on PATH, as in the Spilo image */
+  readonly binDir?: string;
+  /** Host port of member 1's REST API; member n publishes restHostPortBase + n - 1. @default 8008 */
+  readonly restHostPortBase?: number;
+  /** @default IMAGES.patroni */
+  readonly image?: ImageRef;
+  /** @default 1024 */
+  readonly memoryMb?: number;
+}
+
+const VOLUME = '/home/postgres/pgdata';
+const CONFIG_PATH = '/etc/patroni/patroni.yml';
+const POST_BOOTSTRAP_PATH = '/etc/patroni/post-bootstrap.sh';
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Resolved settings, exposed for the chaos scripts' recovery bounds and the tests. */
+export interface PatroniSettings extends PatroniDcsSettings {
+  readonly scope: string;
+  readonly database: string;
+  readonly appUser: string;
+}
+
+export interface PatroniClusterConstructProps extends PatroniClusterProps {
+  readonly etcd: EtcdCluster;
+}
+
+/** Postgres members managed by Patroni, with etcd as the DCS. */
+export class PatroniCluster extends Construct {
+  readonly nodes: readonly NodeSpec[];
+  readonly settings: PatroniSettings;
+  /** Postgres endpoint of each member. */
+  readonly postgresEndpoints: readonly Endpoint[];
+  readonly restPorts: readonly number[];
+  /** Placeholder of the application role's password. */
+  readonly appPassword: string;
+
+  constructor(scope: Construct, id: string, props: PatroniClusterConstructProps) {
+    super(scope, id);
+    const platform = DataPlatform.of(this);
+    const p = platform.placement;
+    this.settings = resolveSettings(props);
+    const s = this.settings;
+    const count = checkInt('postgres.patroni.members', props.members ?? 3, { min: 1, max: 9 });
+    if (s.synchronousMode && count < 2) {
+      throw new ValidationError(
+        `postgres.patroni.members must be ≥ 2 when synchronousMode is on (got ${count}): a sync standby needs a second member`,
+      );
+    }
+    const image = checkPinned('postgres.patroni.image', props.image ?? IMAGES.patroni);
+    const memoryMb = checkInt('postgres.patroni.memoryMb', props.memoryMb ?? 1024, { min: 256 });
+    const restHostPortBase = checkInt('postgres.patroni.restHostPortBase', props.restHostPortBase ?? 8008, {
+      min: 1024,
+      max: 65535 - count,
+    });
+
+    const secret = (name: string, description: string) => platform.secret({ name, description });
+    const env = {
+      [PATRONI_PASSWORD_ENV.superuser]: secret('postgres-superuser', 'Postgres superuser (postgres)'),
+      [PATRONI_PASSWORD_ENV.replication]: secret('postgres-replication', 'Postgres streaming replication role'),
+      [PATRONI_PASSWORD_ENV.rewind]: secret('postgres-rewind', 'Postgres pg_rewind role'),
+      [APP_PASSWORD_ENV]: secret('postgres-app', `Postgres application role (${s.appUser})`),
+    };
+    this.appPassword = env[APP_PASSWORD_ENV]!;
+    const members = Array.from({ length: count }, (_, i) => `patroni-${i + 1}`);
+
+    this.nodes = members.map((member, i) => ({
+      name: member,
+      component: 'patroni',
+      role: 'member',
+      image,
+      // Run Patroni itself on our patroni.yml instead of Spilo's launcher, which
+      // generates its own config; the named volume arrives root-owned.
+      command: [
+        '/bin/sh',
+        '-c',
+        `chown postgres:postgres ${VOLUME} && chmod 0700 ${VOLUME} && ` +
+          `exec setpriv --reuid=postgres --regid=postgres --init-groups patroni ${CONFIG_PATH}`,
+      ],
+      env,
+      files: [
+        {
+          path: CONFIG_PATH,
+          content: renderPatroniYaml({
+            scope: s.scope,
+            member,
+            etcd: props.etcd.clientEndpoints,
+            dcs: s,
+            users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
+            volumePath: p.path(member, VOLUME),
+            postBootstrapPath: p.path(member, POST_BOOTSTRAP_PATH),
+            ...(props.binDir ? { binDir: props.binDir } : {}),
+            placement: p,
+          }),
+        },
+        {
+          path: POST_BOOTSTRAP_PATH,
+          content: renderPostBootstrap({ database: s.database, appUser: s.appUser }),
+          mode: '0755',
+        },
+      ],
+      ports: [
+        { name: 'postgres', port: p.port(member, 'postgres', PG_PORT) },
+        { name: 'rest', port: p.port(member, 'rest', PATRONI_REST_PORT), hostPort: restHostPortBase + i },
+      ],
+      volumes: [{ name: 'pgdata', path: VOLUME }],
+      stateful: true,
+      // /health answers 200 while Postgres runs, on the leader and on replicas alike.
+      health: {
+        test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${PATRONI_REST_PORT}/health`],
+        startPeriodSeconds: 60,
+      },
+      memoryMb,
+      dependsOn: props.etcd.nodes.map((n) => n.name),
+    }));
+    this.postgresEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'postgres', PG_PORT) }));
+    this.restPorts = members.map((m) => p.port(m, 'rest', PATRONI_REST_PORT));
+    platform.addNodes(this.nodes);
+  }
+}
+
+function resolveSettings(props: PatroniClusterProps): PatroniSettings {
+  const ttl = checkInt('postgres.patroni.ttl', props.ttl ?? 20, { min: 20 });
+  const loopWait = checkInt('postgres.patroni.loopWait', props.loopWait ?? 2, { min: 1 });
+  const retryTimeout = checkInt('postgres.patroni.retryTimeout', props.retryTimeout ?? 5, { min: 3 });
+  if (loopWait + 2 * retryTimeout > ttl) {
+    throw new ValidationError(
+      `postgres.patroni: loopWait + 2 × retryTimeout must be ≤ ttl (got ${loopWait} + 2 × ${retryTimeout} = ` +
+        `${loopWait + 2 * retryTimeout} > ${ttl}): lower loopWait or retryTimeout, or raise ttl`,
+    );
+  }
+  const database = checkIdentifier('postgres.patroni.database', props.database ?? 'app');
+  const logicalSlots = props.logicalSlots ?? [{ name: 'debezium', database, plugin: 'pgoutput' }];
+  const seen = new Set<string>();
+  for (const slot of logicalSlots) {
+    checkIdentifier(`postgres.patroni.logicalSlots[${slot.name}].name`, slot.name);
+    if (seen.has(slot.name)) {
+      throw new ValidationError(`postgres.patroni.logicalSlots: slot name '${slot.name}' is declared twice; slot names must be unique`);
+    }
+    seen.add(slot.name);
+  }
+  return {
+    scope: props.scope ?? 'pg-ha',
+    ttl,
+    loopWait,
+    retryTimeout,
+    synchronousMode: props.synchronousMode ?? true,
+    synchronousModeStrict: props.synchronousModeStrict ?? false,
+    maximumLagOnFailoverBytes: checkInt('postgres.patroni.maximumLagOnFailoverBytes', props.maximumLagOnFailoverBytes ?? 1048576, { min: 0 }),
+    maxConnections: checkInt('postgres.patroni.maxConnections', props.maxConnections ?? 200, { min: 20, max: 10000 }),
+    logicalSlots,
+    database,
+    appUser: checkIdentifier('postgres.patroni.appUser', props.appUser ?? 'app'),
+  };
+}
+
+function checkIdentifier(setting: string, value: string): string {
+  if (!IDENTIFIER.test(value)) {
+    throw new ValidationError(
+      `${setting} '${value}' must be a lower-case SQL identifier: a letter or '_' then up to 62 letters, digits or '_'`,
+    );
+  }
+  return value;
+}

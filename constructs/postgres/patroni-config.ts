@@ -1,0 +1,145 @@
+import { stringify } from 'yaml';
+import type { Endpoint } from '../platform/node-spec';
+import { endpointString } from '../platform/node-spec';
+import type { Placement } from '../platform/placement';
+
+export const PG_PORT = 5432;
+export const PATRONI_REST_PORT = 8008;
+
+/** A logical replication slot Patroni keeps on the leader and copies to replicas, so it survives failover. */
+export interface LogicalSlot {
+  readonly name: string;
+  readonly database: string;
+  /** @default 'pgoutput' */
+  readonly plugin?: string;
+}
+
+/** Values Patroni writes to the DCS at bootstrap; afterwards they are changed with `patronictl edit-config`. */
+export interface PatroniDcsSettings {
+  readonly ttl: number;
+  readonly loopWait: number;
+  readonly retryTimeout: number;
+  readonly synchronousMode: boolean;
+  readonly synchronousModeStrict: boolean;
+  readonly maximumLagOnFailoverBytes: number;
+  readonly maxConnections: number;
+  readonly logicalSlots: readonly LogicalSlot[];
+}
+
+export interface PatroniUsers {
+  readonly superuser: string;
+  readonly replication: string;
+  readonly rewind: string;
+}
+
+export interface PatroniConfigInput {
+  readonly scope: string;
+  readonly member: string;
+  readonly etcd: readonly Endpoint[];
+  readonly dcs: PatroniDcsSettings;
+  readonly users: PatroniUsers;
+  /** Directory holding the data directory, the socket and the pgpass file. */
+  readonly volumePath: string;
+  readonly postBootstrapPath: string;
+  /** Postgres binaries. Omitted: found on PATH, as in the Spilo image. */
+  readonly binDir?: string;
+  readonly placement: Placement;
+}
+
+/** Environment variables through which each Patroni member receives its passwords (never written to patroni.yml). */
+export const PATRONI_PASSWORD_ENV = {
+  superuser: 'PATRONI_SUPERUSER_PASSWORD',
+  replication: 'PATRONI_REPLICATION_PASSWORD',
+  rewind: 'PATRONI_REWIND_PASSWORD',
+} as const;
+
+/** Env var the post-bootstrap script reads the application role's password from. */
+export const APP_PASSWORD_ENV = 'APP_DB_PASSWORD';
+
+export function renderPatroniYaml(input: PatroniConfigInput): string {
+  const { placement: p, member, dcs, users } = input;
+  const pgPort = p.port(member, 'postgres', PG_PORT);
+  const restPort = p.port(member, 'rest', PATRONI_REST_PORT);
+  return stringify({
+    scope: input.scope,
+    name: member,
+    restapi: {
+      listen: `${p.bindHost}:${restPort}`,
+      connect_address: `${p.host(member)}:${restPort}`,
+    },
+    etcd3: { hosts: input.etcd.map(endpointString) },
+    bootstrap: {
+      dcs: {
+        ttl: dcs.ttl,
+        loop_wait: dcs.loopWait,
+        retry_timeout: dcs.retryTimeout,
+        maximum_lag_on_failover: dcs.maximumLagOnFailoverBytes,
+        synchronous_mode: dcs.synchronousMode,
+        synchronous_mode_strict: dcs.synchronousModeStrict,
+        postgresql: {
+          use_pg_rewind: true,
+          use_slots: true,
+          parameters: {
+            wal_level: 'logical',
+            hot_standby: 'on',
+            // Replicas report their xmin so the copies of logical slots stay usable after failover.
+            hot_standby_feedback: 'on',
+            wal_log_hints: 'on',
+            max_connections: dcs.maxConnections,
+            max_wal_senders: 10,
+            max_replication_slots: 10,
+            password_encryption: 'scram-sha-256',
+          },
+        },
+        // Permanent slots: Patroni recreates them on whichever member is leader.
+        slots: Object.fromEntries(
+          dcs.logicalSlots.map((s) => [s.name, { type: 'logical', database: s.database, plugin: s.plugin ?? 'pgoutput' }]),
+        ),
+      },
+      initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],
+      post_bootstrap: input.postBootstrapPath,
+    },
+    postgresql: {
+      listen: `${p.bindHost}:${pgPort}`,
+      connect_address: `${p.host(member)}:${pgPort}`,
+      data_dir: `${input.volumePath}/pgroot/data`,
+      ...(input.binDir ? { bin_dir: input.binDir } : {}),
+      pgpass: `${input.volumePath}/pgpass`,
+      authentication: {
+        superuser: { username: users.superuser },
+        replication: { username: users.replication },
+        rewind: { username: users.rewind },
+      },
+      parameters: { unix_socket_directories: input.volumePath },
+      pg_hba: [
+        'local all all peer',
+        `host replication ${users.replication} 0.0.0.0/0 scram-sha-256`,
+        `host replication ${users.replication} ::/0 scram-sha-256`,
+        'host all all 0.0.0.0/0 scram-sha-256',
+        'host all all ::/0 scram-sha-256',
+      ],
+    },
+  });
+}
+
+export interface PostBootstrapInput {
+  readonly database: string;
+  readonly appUser: string;
+}
+
+/**
+ * Run once by Patroni on the member that initialises the cluster, with a
+ * superuser connection URL as $1. Creates the application role and database;
+ * the password arrives through the environment, never through this file.
+ */
+export function renderPostBootstrap(input: PostBootstrapInput): string {
+  return [
+    '#!/bin/sh',
+    'set -eu',
+    `psql "$1" -v ON_ERROR_STOP=1 -v app_password="$${APP_PASSWORD_ENV}" <<'SQL'`,
+    `CREATE ROLE ${input.appUser} LOGIN PASSWORD :'app_password';`,
+    `CREATE DATABASE ${input.database} OWNER ${input.appUser};`,
+    'SQL',
+    '',
+  ].join('\n');
+}

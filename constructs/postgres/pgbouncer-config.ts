@@ -1,0 +1,66 @@
+import { stringify } from 'ini';
+import type { Endpoint } from '../platform/node-spec';
+
+export const PGBOUNCER_PORT = 6432;
+
+export interface PgbouncerConfigInput {
+  readonly bindHost: string;
+  readonly port: number;
+  /** Application database name on the server. */
+  readonly database: string;
+  /** Read-write route (HAProxy `primary`) and read-only route (HAProxy `replicas`). */
+  readonly readWrite: Endpoint;
+  readonly readOnly: Endpoint;
+  readonly authFile: string;
+  readonly maxClientConnections: number;
+  readonly poolSize: number;
+}
+
+/** Client-facing database names: `<db>_rw` follows the leader, `<db>_ro` is spread over replicas. */
+export function pgbouncerDatabases(database: string): { readonly readWrite: string; readonly readOnly: string } {
+  return { readWrite: `${database}_rw`, readOnly: `${database}_ro` };
+}
+
+/**
+ * pgbouncer.ini. Transaction pooling, SCRAM for clients; PgBouncer reaches the
+ * server through HAProxy, so a failover needs no change here.
+ */
+export function renderPgbouncerIni(input: PgbouncerConfigInput): string {
+  const names = pgbouncerDatabases(input.database);
+  const route = (e: Endpoint) => `host=${e.host} port=${e.port} dbname=${input.database}`;
+  return stringify(
+    {
+      databases: {
+        [names.readWrite]: route(input.readWrite),
+        [names.readOnly]: route(input.readOnly),
+      },
+      pgbouncer: {
+        listen_addr: input.bindHost,
+        listen_port: input.port,
+        // TCP only: no socket file to collide with a local Postgres.
+        unix_socket_dir: '',
+        auth_type: 'scram-sha-256',
+        auth_file: input.authFile,
+        pool_mode: 'transaction',
+        max_client_conn: input.maxClientConnections,
+        default_pool_size: input.poolSize,
+        reserve_pool_size: 5,
+        // A connection to a demoted leader is dropped at the next check rather than reused.
+        server_check_delay: 5,
+        server_login_retry: 1,
+        ignore_startup_parameters: 'extra_float_digits',
+      },
+    },
+    { whitespace: true },
+  );
+}
+
+export interface PgbouncerUser {
+  readonly name: string;
+  readonly password: string;
+}
+
+/** userlist.txt: `"name" "password"` per line; PgBouncer uses the password both for clients and for the server login. */
+export function renderPgbouncerUserlist(users: readonly PgbouncerUser[]): string {
+  return users.map((u) => `"${u.name}" "${u.password}"\n`).join('');
+}

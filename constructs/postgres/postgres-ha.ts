@@ -1,0 +1,152 @@
+import { Construct } from 'constructs';
+import { DataPlatform } from '../platform/data-platform';
+import { IMAGES } from '../platform/images';
+import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
+import { checkInt, checkPinned } from '../platform/validation';
+import type { EtcdCluster } from './etcd-cluster';
+import { HAPROXY_PORTS, renderHaproxyCfg } from './haproxy-config';
+import { PatroniCluster, type PatroniClusterProps } from './patroni-cluster';
+import { PGBOUNCER_PORT, renderPgbouncerIni, renderPgbouncerUserlist } from './pgbouncer-config';
+
+export interface HaproxyProps {
+  /** Host port for read-write connections (the leader). @default 5000 */
+  readonly primaryHostPort?: number;
+  /** Host port for read-only connections (the replicas). @default 5001 */
+  readonly replicasHostPort?: number;
+  /** Seconds between Patroni REST checks; the leader is found within about 2 × this after a failover. @default 1 */
+  readonly checkIntervalSeconds?: number;
+  /** @default IMAGES.haproxy */
+  readonly image?: ImageRef;
+  /** @default 128 */
+  readonly memoryMb?: number;
+}
+
+export interface PgbouncerProps {
+  /** Host port of the pooler. @default 6432 */
+  readonly hostPort?: number;
+  /** Server connections per database and user. @default 20 */
+  readonly poolSize?: number;
+  /** @default 1000 */
+  readonly maxClientConnections?: number;
+  /** @default IMAGES.pgbouncer */
+  readonly image?: ImageRef;
+  /** @default 128 */
+  readonly memoryMb?: number;
+}
+
+export interface PostgresHaProps {
+  /** @default 3 members, synchronous mode, see PatroniClusterProps */
+  readonly patroni?: PatroniClusterProps;
+  /** @default see HaproxyProps */
+  readonly haproxy?: HaproxyProps;
+  /** @default see PgbouncerProps */
+  readonly pgbouncer?: PgbouncerProps;
+}
+
+const HAPROXY_CFG = '/usr/local/etc/haproxy/haproxy.cfg';
+const PGBOUNCER_DIR = '/etc/pgbouncer';
+
+/**
+ * Highly available Postgres: Patroni members, HAProxy routing on Patroni's REST
+ * health endpoints, and PgBouncer in front with a read-write and a read-only database.
+ */
+export class PostgresHa extends Construct {
+  readonly patroni: PatroniCluster;
+  readonly haproxy: NodeSpec;
+  readonly pgbouncer: NodeSpec;
+  /** Read-write endpoint (HAProxy → leader), as other nodes reach it. */
+  readonly readWrite: Endpoint;
+  readonly readOnly: Endpoint;
+
+  constructor(scope: Construct, id: string, props: PostgresHaProps & { readonly etcd: EtcdCluster }) {
+    super(scope, id);
+    const platform = DataPlatform.of(this);
+    const p = platform.placement;
+    this.patroni = new PatroniCluster(this, 'patroni', { ...props.patroni, etcd: props.etcd });
+
+    const h = props.haproxy ?? {};
+    const router = 'haproxy';
+    const ports = {
+      primary: p.port(router, 'primary', HAPROXY_PORTS.primary),
+      replicas: p.port(router, 'replicas', HAPROXY_PORTS.replicas),
+      metrics: p.port(router, 'metrics', HAPROXY_PORTS.metrics),
+    };
+    this.readWrite = { host: p.host(router), port: ports.primary };
+    this.readOnly = { host: p.host(router), port: ports.replicas };
+    const patroniNames = this.patroni.nodes.map((n) => n.name);
+    this.haproxy = {
+      name: router,
+      component: 'haproxy',
+      role: 'router',
+      image: checkPinned('postgres.haproxy.image', h.image ?? IMAGES.haproxy),
+      env: {},
+      files: [
+        {
+          path: HAPROXY_CFG,
+          content: renderHaproxyCfg({
+            members: this.patroni.nodes.map((n, i) => ({
+              name: n.name,
+              postgres: this.patroni.postgresEndpoints[i]!,
+              restPort: this.patroni.restPorts[i]!,
+            })),
+            bindHost: p.bindHost,
+            ports,
+            checkIntervalSeconds: checkInt('postgres.haproxy.checkIntervalSeconds', h.checkIntervalSeconds ?? 1, { min: 1, max: 30 }),
+            ...(p.dnsResolver ? { dnsResolver: p.dnsResolver } : {}),
+          }),
+        },
+      ],
+      ports: [
+        { name: 'primary', port: ports.primary, hostPort: h.primaryHostPort ?? HAPROXY_PORTS.primary },
+        { name: 'replicas', port: ports.replicas, hostPort: h.replicasHostPort ?? HAPROXY_PORTS.replicas },
+        { name: 'metrics', port: ports.metrics },
+      ],
+      volumes: [],
+      stateful: false,
+      // The Debian-based image has bash but neither curl nor wget.
+      health: {
+        test: ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${HAPROXY_PORTS.metrics} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`],
+      },
+      memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 128, { min: 32 }),
+      dependsOn: patroniNames,
+    };
+
+    const b = props.pgbouncer ?? {};
+    const pooler = 'pgbouncer';
+    const poolerPort = p.port(pooler, 'pgbouncer', PGBOUNCER_PORT);
+    const s = this.patroni.settings;
+    this.pgbouncer = {
+      name: pooler,
+      component: 'pgbouncer',
+      role: 'pooler',
+      image: checkPinned('postgres.pgbouncer.image', b.image ?? IMAGES.pgbouncer),
+      env: {},
+      files: [
+        {
+          path: `${PGBOUNCER_DIR}/pgbouncer.ini`,
+          content: renderPgbouncerIni({
+            bindHost: p.bindHost,
+            port: poolerPort,
+            database: s.database,
+            readWrite: this.readWrite,
+            readOnly: this.readOnly,
+            authFile: p.path(pooler, `${PGBOUNCER_DIR}/userlist.txt`),
+            maxClientConnections: checkInt('postgres.pgbouncer.maxClientConnections', b.maxClientConnections ?? 1000, { min: 10 }),
+            poolSize: checkInt('postgres.pgbouncer.poolSize', b.poolSize ?? 20, { min: 1, max: s.maxConnections }),
+          }),
+        },
+        {
+          path: `${PGBOUNCER_DIR}/userlist.txt`,
+          content: renderPgbouncerUserlist([{ name: s.appUser, password: this.patroni.appPassword }]),
+        },
+      ],
+      ports: [{ name: 'pgbouncer', port: poolerPort, hostPort: b.hostPort ?? PGBOUNCER_PORT }],
+      volumes: [],
+      stateful: false,
+      health: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(PGBOUNCER_PORT)] },
+      memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 128, { min: 32 }),
+      dependsOn: [router],
+    };
+    platform.addNodes([this.haproxy, this.pgbouncer]);
+  }
+}

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# scripts/lab/setup.sh - install everything the loopback lab needs to run real
+# servers on 127.0.0.1 (Debian 12 / bookworm, run as root; CI runs it too).
+#
+#   * Debian packages: PostgreSQL 15, etcd, PgBouncer, HAProxy, Prometheus
+#     (promtool), Alertmanager (amtool), postgres_exporter, python3-venv, ...
+#   * Patroni (pinned) in a venv:           $LAB_HOME/patroni-venv
+#   * Kafka broker/tools/Connect jars:      $LAB_HOME/kafka-libs/
+#   * Debezium Postgres Connect plugin:     $LAB_HOME/connect-plugins/debezium-connector-postgres/
+#   * pgbouncer_exporter, postgres_exporter built from source: $LAB_HOME/bin/
+#
+# Idempotent: every step checks a version marker first and is skipped when
+# already done. It never starts a server, and keeps Debian packages from
+# starting their services (policy-rc.d -> 101 while installing; anything a
+# package start-up left running anyway is stopped afterwards).
+#
+# Environment knobs: LAB_HOME (default /opt/dataplatform), LAB_SETUP_VERBOSE=1.
+set -euo pipefail
+
+LAB_HOME=${LAB_HOME:-/opt/dataplatform}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+POM="$SCRIPT_DIR/pom.xml"
+
+PATRONI_VERSION=4.0.11
+KAFKA_VERSION=4.3.1          # keep in sync with pom.xml
+DEBEZIUM_VERSION=3.7.0.Final # keep in sync with pom.xml
+PGBOUNCER_EXPORTER_VERSION=v0.12.1
+# The Docker image pins v0.20.1; the first version the module proxy serves wins.
+POSTGRES_EXPORTER_VERSIONS=(v0.20.1 v0.19.1)
+
+export DEBIAN_FRONTEND=noninteractive
+export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
+STAMPS="$LAB_HOME/.stamps"
+START_TS=$(date +%s)
+
+log() { printf '[lab-setup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+# run CMD quietly; show its output only when it fails (or LAB_SETUP_VERBOSE=1)
+quiet() {
+  local out rc=0
+  if [[ ${LAB_SETUP_VERBOSE:-0} == 1 ]]; then "$@"; return; fi
+  out=$(mktemp)
+  "$@" >"$out" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    log "command failed (rc=$rc): $*"
+    tail -n 60 "$out" >&2
+  fi
+  rm -f "$out"
+  return "$rc"
+}
+
+[[ $(id -u) == 0 ]] || die "run as root (it installs Debian packages into the system)"
+mkdir -p "$LAB_HOME/bin" "$STAMPS"
+
+# ---------------------------------------------------------------------------
+# 1. Debian packages
+# ---------------------------------------------------------------------------
+APT_PACKAGES=(
+  postgresql-15 postgresql-client-15 postgresql-contrib
+  etcd-server etcd-client
+  pgbouncer haproxy
+  prometheus prometheus-alertmanager prometheus-postgres-exporter
+  python3-venv
+  curl jq ca-certificates procps iproute2 util-linux
+)
+command -v java >/dev/null 2>&1 || APT_PACKAGES+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || APT_PACKAGES+=(maven)
+
+pkg_installed() { [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]; }
+
+POLICY=/usr/sbin/policy-rc.d
+POLICY_BACKUP=
+restore_policy() {
+  if [[ -n $POLICY_BACKUP ]]; then
+    if [[ $POLICY_BACKUP == none ]]; then rm -f "$POLICY"; else mv -f "$POLICY_BACKUP" "$POLICY"; fi
+    POLICY_BACKUP=
+  fi
+}
+trap restore_policy EXIT
+
+# Stop whatever a package's start-up left running: Debian-managed PostgreSQL
+# clusters, and daemons born while apt ran (never a lab's own servers, which
+# use their own data dirs and are not listed by pg_lsclusters).
+stop_debian_clusters() {
+  local ver cluster status
+  command -v pg_lsclusters >/dev/null 2>&1 || return 0
+  while read -r ver cluster _ status _; do
+    [[ $status == online* ]] || continue
+    log "stopping Debian-managed PostgreSQL cluster $ver/$cluster"
+    pg_ctlcluster "$ver" "$cluster" stop -m fast || true
+  done < <(pg_lsclusters -h 2>/dev/null || true)
+}
+kill_daemons_started_since() {
+  local since=$1 now pid comm etimes
+  now=$(date +%s)
+  while read -r pid comm etimes; do
+    case $comm in
+      postgres|etcd|pgbouncer|haproxy|prometheus|prometheus-ale*|alertmanager|prometheus-pos*|prometheus-nod*|*exporter*) ;;
+      *) continue ;;
+    esac
+    if ((etimes <= now - since)); then
+      log "stopping $comm (pid $pid) started by a package install"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done < <(ps -eo pid=,comm=,etimes=)
+}
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+if ((${#missing[@]})); then
+  log "apt: installing ${missing[*]}"
+  if [[ -e $POLICY ]]; then
+    if ! grep -qx 'exit 101' "$POLICY"; then
+      POLICY_BACKUP="$POLICY.lab-setup.bak"; cp -p "$POLICY" "$POLICY_BACKUP"
+      printf '#!/bin/sh\nexit 101\n' >"$POLICY"; chmod 755 "$POLICY"
+    fi
+  else
+    POLICY_BACKUP=none
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY"; chmod 755 "$POLICY"
+  fi
+  apt_since=$(date +%s)
+  quiet apt-get update -q
+  quiet apt-get install -y -q --no-install-recommends "${missing[@]}"
+  restore_policy
+  sleep 1
+  kill_daemons_started_since "$apt_since"
+fi
+# The default cluster (port 5432) may also have been started by hand.
+stop_debian_clusters
+
+PG_BIN=/usr/lib/postgresql/15/bin
+for b in "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_ctl" "$PG_BIN/pg_basebackup" "$PG_BIN/pg_rewind" \
+         /usr/bin/psql /usr/bin/etcd /usr/bin/etcdctl /usr/sbin/pgbouncer /usr/sbin/haproxy \
+         /usr/bin/prometheus /usr/bin/promtool /usr/bin/prometheus-alertmanager /usr/bin/amtool \
+         /usr/bin/prometheus-postgres-exporter /usr/bin/setpriv; do
+  [[ -x $b ]] || die "expected binary missing after apt install: $b"
+done
+
+# ---------------------------------------------------------------------------
+# 2. Patroni in a venv (Debian's patroni 3.0.2 is not used)
+# ---------------------------------------------------------------------------
+VENV="$LAB_HOME/patroni-venv"
+if [[ $("$VENV/bin/patroni" --version 2>/dev/null || true) != "patroni $PATRONI_VERSION" ]] \
+   || ! "$VENV/bin/python" -c 'import psycopg, etcd' 2>/dev/null; then
+  log "pip: patroni $PATRONI_VERSION -> $VENV"
+  constraints=$(mktemp)
+  # Resolved set for patroni[etcd3,psycopg3]==4.0.11 on Python 3.11 (pinned so
+  # CI does not drift).
+  cat >"$constraints" <<'EOF'
+certifi==2026.10.18
+charset-normalizer==3.5.2
+click==8.5.1
+dnspython==2.9.2
+idna==3.20
+prettytable==3.18.0
+psutil==7.2.2
+psycopg==3.3.9
+psycopg-binary==3.3.9
+py-consul==1.8.0
+python-dateutil==4.0.0
+python-etcd==0.4.5
+PyYAML==6.0.3
+requests==2.34.2
+typing_extensions==4.16.0
+tzdata==2026.6
+urllib3==2.8.0
+wcwidth==0.9.4
+ydiff==1.4.2
+EOF
+  # Debian's interpreter, not a pyenv shim: the venv must not depend on $PATH.
+  quiet /usr/bin/python3 -m venv --clear "$VENV"
+  quiet env PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install -q --no-cache-dir \
+    -c "$constraints" "patroni[etcd3,psycopg3]==$PATRONI_VERSION"
+  rm -f "$constraints"
+  [[ $("$VENV/bin/patroni" --version) == "patroni $PATRONI_VERSION" ]] || die "patroni install did not verify"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. Kafka / Kafka Connect / Debezium jars via Maven
+# ---------------------------------------------------------------------------
+pom_sum=$(sha256sum "$POM" | cut -d' ' -f1)
+mvn_copy() { # profile dest marker-jar
+  local profile=$1 dest=$2 marker=$3 tmp
+  if [[ -f $dest/$marker && $(cat "$STAMPS/$profile.pom.sha256" 2>/dev/null) == "$pom_sum" ]]; then
+    return 0
+  fi
+  log "maven: $profile -> $dest"
+  tmp="$dest.tmp.$$"
+  rm -rf "$tmp"
+  # quiet(): Maven 3.8's -q still prints ANSI resets on stdout
+  quiet mvn -q -B -Dstyle.color=never -f "$POM" -P "$profile" \
+    -Dlab.kafkaLibs="$tmp" -Dlab.pluginDir="$tmp" dependency:copy-dependencies
+  # the debezium profile writes into $lab.pluginDir/<plugin-name>
+  if [[ $profile == debezium ]]; then
+    [[ -d $tmp/debezium-connector-postgres ]] || die "maven produced no $tmp/debezium-connector-postgres"
+    mv "$tmp/debezium-connector-postgres" "$tmp.d"; rm -rf "$tmp"; mv "$tmp.d" "$tmp"
+  fi
+  [[ -f $tmp/$marker ]] || die "maven produced no $tmp/$marker"
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  mv "$tmp" "$dest"
+  echo "$pom_sum" >"$STAMPS/$profile.pom.sha256"
+}
+mvn_copy kafka "$LAB_HOME/kafka-libs" "kafka_2.13-$KAFKA_VERSION.jar"
+mvn_copy debezium "$LAB_HOME/connect-plugins/debezium-connector-postgres" \
+  "debezium-connector-postgres-$DEBEZIUM_VERSION.jar"
+
+# ---------------------------------------------------------------------------
+# 4. Exporters built from source (Go module proxy)
+# ---------------------------------------------------------------------------
+# `go install mod@version` asks the proxy for the module's version list (to
+# check for deprecation), which the proxy we can reach refuses; so download
+# the exact version and build inside the module cache.
+go_build() { # module version pkg-subdir binary-name
+  local mod=$1 ver=$2 sub=$3 name=$4 json dir rev
+  json=$(go mod download -json "$mod@$ver" 2>/dev/null) || return 1
+  dir=$(jq -r '.Dir // empty' <<<"$json")
+  rev=$(jq -r '.Origin.Hash // "unknown"' <<<"$json")
+  [[ -n $dir && -d $dir ]] || return 1
+  (cd "$dir" && quiet go build -trimpath -o "$LAB_HOME/bin/$name.tmp" -ldflags "-s -w \
+      -X github.com/prometheus/common/version.Version=${ver#v} \
+      -X github.com/prometheus/common/version.Revision=$rev \
+      -X github.com/prometheus/common/version.Branch=HEAD" "./$sub")
+  mv -f "$LAB_HOME/bin/$name.tmp" "$LAB_HOME/bin/$name"
+}
+exporter_version() { "$LAB_HOME/bin/$1" --version 2>&1 | sed -n 's/.* version \([^ ]*\) .*/\1/p' | head -1; }
+
+if [[ $(exporter_version pgbouncer_exporter 2>/dev/null) != "${PGBOUNCER_EXPORTER_VERSION#v}" ]] \
+   || [[ ! -f $STAMPS/postgres_exporter.version ]] \
+   || [[ $(exporter_version postgres_exporter 2>/dev/null) != "$(cat "$STAMPS/postgres_exporter.version")" ]]; then
+  command -v go >/dev/null 2>&1 || die "go not found (the Go toolchain is part of this machine kind)"
+  if [[ $(exporter_version pgbouncer_exporter 2>/dev/null) != "${PGBOUNCER_EXPORTER_VERSION#v}" ]]; then
+    log "go: pgbouncer_exporter $PGBOUNCER_EXPORTER_VERSION"
+    go_build github.com/prometheus-community/pgbouncer_exporter "$PGBOUNCER_EXPORTER_VERSION" . pgbouncer_exporter \
+      || die "could not build pgbouncer_exporter $PGBOUNCER_EXPORTER_VERSION"
+  fi
+  built=
+  for v in "${POSTGRES_EXPORTER_VERSIONS[@]}"; do
+    if [[ $(exporter_version postgres_exporter 2>/dev/null) == "${v#v}" ]]; then built=${v#v}; break; fi
+    log "go: postgres_exporter $v"
+    if go_build github.com/prometheus-community/postgres_exporter "$v" cmd/postgres_exporter postgres_exporter; then
+      built=${v#v}; break
+    fi
+    log "postgres_exporter $v not available from the module proxy; trying the next version"
+  done
+  [[ -n $built ]] || die "could not build postgres_exporter (${POSTGRES_EXPORTER_VERSIONS[*]})"
+  echo "$built" >"$STAMPS/postgres_exporter.version"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. Final check: nothing left running, then a version summary
+# ---------------------------------------------------------------------------
+first() { head -n1 | tr -s ' ' | cut -c1-70; }
+promtool_caps=()
+/usr/bin/promtool test rules --help >/dev/null 2>&1 && promtool_caps+=("test rules")
+/usr/bin/promtool check config --help >/dev/null 2>&1 && promtool_caps+=("check config")
+/usr/bin/promtool check rules --help >/dev/null 2>&1 && promtool_caps+=("check rules")
+
+cat <<EOF
+loopback lab installed under $LAB_HOME ($(($(date +%s) - START_TS))s)
+  postgres          $("$PG_BIN/postgres" --version | first)  [$PG_BIN]
+  etcd              $(/usr/bin/etcd --version 2>&1 | first)
+  etcdctl           $(ETCDCTL_API=3 /usr/bin/etcdctl version 2>&1 | first)
+  pgbouncer         $(/usr/sbin/pgbouncer --version 2>&1 | first)
+  haproxy           $(/usr/sbin/haproxy -v 2>&1 | first)
+  prometheus        $(/usr/bin/prometheus --version 2>&1 | first)
+  promtool          $(/usr/bin/promtool --version 2>&1 | first) [${promtool_caps[*]}]
+  alertmanager      $(/usr/bin/prometheus-alertmanager --version 2>&1 | first)
+  amtool            $(/usr/bin/amtool --version 2>&1 | first)
+  pg exporter (deb) $(/usr/bin/prometheus-postgres-exporter --version 2>&1 | first)
+  postgres_exporter $("$LAB_HOME/bin/postgres_exporter" --version 2>&1 | first)
+  pgbouncer_export. $("$LAB_HOME/bin/pgbouncer_exporter" --version 2>&1 | first)
+  patroni           $("$VENV/bin/patroni" --version)  [$VENV/bin]
+  kafka             $KAFKA_VERSION ($(ls "$LAB_HOME/kafka-libs" | wc -l) jars in $LAB_HOME/kafka-libs)
+  debezium          $DEBEZIUM_VERSION (plugin.path=$LAB_HOME/connect-plugins)
+  java              $(java -version 2>&1 | first)
+EOF

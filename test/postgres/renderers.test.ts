@@ -1,0 +1,135 @@
+import { parse as parseIni } from 'ini';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { LoopbackPlacement, NetworkPlacement } from '../../constructs/platform/placement';
+import { renderEtcdConfig } from '../../constructs/postgres/etcd-config';
+import { renderHaproxyCfg } from '../../constructs/postgres/haproxy-config';
+import { renderPatroniYaml, renderPostBootstrap, type PatroniConfigInput } from '../../constructs/postgres/patroni-config';
+import { renderPgbouncerIni, renderPgbouncerUserlist } from '../../constructs/postgres/pgbouncer-config';
+
+const docker = new NetworkPlacement('127.0.0.11:53');
+
+describe('renderEtcdConfig', () => {
+  const members = ['etcd-1', 'etcd-2', 'etcd-3'];
+
+  it('lists every member as a peer and advertises the member by name on Docker', () => {
+    const cfg = parseYaml(renderEtcdConfig({ members, member: 'etcd-2', clusterToken: 't', dataDir: '/var/lib/etcd', placement: docker }));
+    expect(cfg.name).toBe('etcd-2');
+    expect(cfg['initial-cluster']).toBe('etcd-1=http://etcd-1:2380,etcd-2=http://etcd-2:2380,etcd-3=http://etcd-3:2380');
+    expect(cfg['advertise-client-urls']).toBe('http://etcd-2:2379');
+    expect(cfg['listen-client-urls']).toBe('http://0.0.0.0:2379');
+  });
+
+  it('gives every member its own loopback ports in the lab', () => {
+    const lab = new LoopbackPlacement('/lab', 30000);
+    const cfgs = members.map((member) => parseYaml(renderEtcdConfig({ members, member, clusterToken: 't', dataDir: '/d', placement: lab })));
+    const clientUrls = cfgs.map((c) => c['listen-client-urls']);
+    expect(new Set(clientUrls).size).toBe(3);
+    for (const c of cfgs) expect(c['listen-peer-urls']).toMatch(/^http:\/\/127\.0\.0\.1:3\d{4}$/);
+    // Every member agrees on the peer list.
+    expect(new Set(cfgs.map((c) => c['initial-cluster'])).size).toBe(1);
+  });
+});
+
+describe('renderPatroniYaml', () => {
+  const input: PatroniConfigInput = {
+    scope: 'pg-ha',
+    member: 'patroni-1',
+    etcd: [{ host: 'etcd-1', port: 2379 }, { host: 'etcd-2', port: 2379 }],
+    dcs: {
+      ttl: 20, loopWait: 2, retryTimeout: 5, synchronousMode: true, synchronousModeStrict: false,
+      maximumLagOnFailoverBytes: 1048576, maxConnections: 200,
+      logicalSlots: [{ name: 'debezium', database: 'app' }],
+    },
+    users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
+    volumePath: '/home/postgres/pgdata',
+    postBootstrapPath: '/etc/patroni/post-bootstrap.sh',
+    placement: docker,
+  };
+  const cfg = parseYaml(renderPatroniYaml(input));
+
+  it('uses the etcd v3 API with every member', () => {
+    expect(cfg.etcd3.hosts).toEqual(['etcd-1:2379', 'etcd-2:2379']);
+    expect(cfg.etcd).toBeUndefined();
+  });
+
+  it('bootstraps synchronous mode, logical WAL and pg_rewind into the DCS', () => {
+    const dcs = cfg.bootstrap.dcs;
+    expect(dcs).toMatchObject({ ttl: 20, loop_wait: 2, retry_timeout: 5, synchronous_mode: true });
+    expect(dcs.postgresql.use_pg_rewind).toBe(true);
+    expect(dcs.postgresql.parameters.wal_level).toBe('logical');
+  });
+
+  it('declares the CDC slot as a permanent logical slot', () => {
+    expect(cfg.bootstrap.dcs.slots).toEqual({ debezium: { type: 'logical', database: 'app', plugin: 'pgoutput' } });
+  });
+
+  it('advertises the member by name and keeps passwords out of the file', () => {
+    expect(cfg.postgresql.connect_address).toBe('patroni-1:5432');
+    expect(cfg.restapi.connect_address).toBe('patroni-1:8008');
+    for (const user of Object.values(cfg.postgresql.authentication) as Record<string, unknown>[]) {
+      expect(user).not.toHaveProperty('password');
+    }
+  });
+
+  it('sets bin_dir only when asked to', () => {
+    expect(cfg.postgresql.bin_dir).toBeUndefined();
+    expect(parseYaml(renderPatroniYaml({ ...input, binDir: '/usr/lib/postgresql/15/bin' })).postgresql.bin_dir).toBe('/usr/lib/postgresql/15/bin');
+  });
+});
+
+describe('renderPostBootstrap', () => {
+  it('reads the password from the environment, never from the file', () => {
+    const script = renderPostBootstrap({ database: 'app', appUser: 'app' });
+    expect(script).toMatch(/^#!\/bin\/sh\n/);
+    expect(script).toContain(`app_password="$APP_DB_PASSWORD"`);
+    expect(script).toContain("CREATE ROLE app LOGIN PASSWORD :'app_password';");
+    expect(script).toContain('CREATE DATABASE app OWNER app;');
+  });
+});
+
+describe('renderHaproxyCfg', () => {
+  const members = [1, 2].map((i) => ({ name: `patroni-${i}`, postgres: { host: `patroni-${i}`, port: 5432 }, restPort: 8008 }));
+  const cfg = renderHaproxyCfg({ members, bindHost: '0.0.0.0', ports: { primary: 5000, replicas: 5001, metrics: 8404 }, dnsResolver: '127.0.0.11:53', checkIntervalSeconds: 1 });
+  const section = (name: string) => cfg.split('\n\n').find((s) => s.startsWith(`listen ${name}`))!;
+
+  it('routes read-write to /primary and read-only to /replica', () => {
+    expect(section('primary')).toContain('http-check send meth GET uri /primary');
+    expect(section('primary')).toContain('bind 0.0.0.0:5000');
+    expect(section('replicas')).toContain('http-check send meth GET uri /replica');
+    expect(section('replicas')).toContain('bind 0.0.0.0:5001');
+  });
+
+  it('checks each member on its Patroni REST port and re-resolves names through the resolver', () => {
+    expect(section('primary')).toContain('server patroni-2 patroni-2:5432 check port 8008 resolvers platformdns');
+    expect(cfg).toContain('nameserver dns1 127.0.0.11:53');
+  });
+
+  it('has no resolvers section when the placement has no DNS server', () => {
+    const lab = renderHaproxyCfg({ members, bindHost: '127.0.0.1', ports: { primary: 1, replicas: 2, metrics: 3 }, checkIntervalSeconds: 1 });
+    expect(lab).not.toContain('resolvers');
+  });
+});
+
+describe('renderPgbouncerIni', () => {
+  const ini = parseIni(renderPgbouncerIni({
+    bindHost: '0.0.0.0', port: 6432, database: 'app',
+    readWrite: { host: 'haproxy', port: 5000 }, readOnly: { host: 'haproxy', port: 5001 },
+    authFile: '/etc/pgbouncer/userlist.txt', maxClientConnections: 1000, poolSize: 20,
+  }));
+
+  it('exposes a read-write and a read-only database routed through HAProxy', () => {
+    expect(ini.databases).toEqual({
+      app_rw: 'host=haproxy port=5000 dbname=app',
+      app_ro: 'host=haproxy port=5001 dbname=app',
+    });
+  });
+
+  it('pools by transaction and authenticates clients with SCRAM', () => {
+    expect(ini.pgbouncer).toMatchObject({ pool_mode: 'transaction', auth_type: 'scram-sha-256', listen_port: '6432' });
+  });
+
+  it('quotes names and passwords in the userlist', () => {
+    expect(renderPgbouncerUserlist([{ name: 'app', password: 'p4ss' }])).toBe('"app" "p4ss"\n');
+  });
+});
