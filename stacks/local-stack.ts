@@ -18,7 +18,10 @@ export class LocalStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: LocalStackProps = {}) {
     super(scope, id);
-    this.platform = new DataPlatform(this, 'platform', { ...props.settings, placement: new NetworkPlacement(DOCKER_DNS) });
+    this.platform = new DataPlatform(this, 'platform', {
+      ...props.settings,
+      placement: new NetworkPlacement(DOCKER_DNS),
+    });
     this.target = new DockerTarget(this, 'docker', { ...props.docker, platform: this.platform });
   }
 }

@@ -9,7 +9,10 @@ export type Settings = Omit<DataPlatformProps, 'placement'>;
 
 /** A platform placed as on Docker, with no target: for validation and NodeSpec tests. */
 export function dockerPlatform(settings: Settings = {}): DataPlatform {
-  return new DataPlatform(new RootConstruct(), 'platform', { ...settings, placement: new NetworkPlacement(DOCKER_DNS) });
+  return new DataPlatform(new RootConstruct(), 'platform', {
+    ...settings,
+    placement: new NetworkPlacement(DOCKER_DNS),
+  });
 }
 
 export function node(platform: DataPlatform, name: string): NodeSpec {

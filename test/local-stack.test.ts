@@ -21,9 +21,16 @@ describe('local stack', () => {
   });
 
   it('runs 3 etcd, 3 Patroni, HAProxy and PgBouncer containers on one network', () => {
-    expect(containers.map((c) => c.name).sort()).toEqual(
-      ['dp-etcd-1', 'dp-etcd-2', 'dp-etcd-3', 'dp-haproxy', 'dp-patroni-1', 'dp-patroni-2', 'dp-patroni-3', 'dp-pgbouncer'],
-    );
+    expect(containers.map((c) => c.name).sort()).toEqual([
+      'dp-etcd-1',
+      'dp-etcd-2',
+      'dp-etcd-3',
+      'dp-haproxy',
+      'dp-patroni-1',
+      'dp-patroni-2',
+      'dp-patroni-3',
+      'dp-pgbouncer',
+    ]);
     const networks = Object.keys(tf.resource.docker_network!);
     expect(networks).toHaveLength(1);
     for (const c of containers) {
@@ -32,7 +39,9 @@ describe('local stack', () => {
   });
 
   it('starts each tier only after the tier below is healthy', () => {
-    const nameOf = new Map(Object.entries(tf.resource.docker_container!).map(([id, c]) => [`docker_container.${id}`, c.name]));
+    const nameOf = new Map(
+      Object.entries(tf.resource.docker_container!).map(([id, c]) => [`docker_container.${id}`, c.name]),
+    );
     const deps = (name: string) => (byName(name).depends_on as string[]).map((d) => nameOf.get(d));
     expect(deps('patroni-1')).toEqual(['dp-etcd-1', 'dp-etcd-2', 'dp-etcd-3']);
     expect(deps('haproxy')).toEqual(['dp-patroni-1', 'dp-patroni-2', 'dp-patroni-3']);
@@ -43,7 +52,10 @@ describe('local stack', () => {
   it('runs Patroni on the rendered patroni.yml, not the image launcher', () => {
     const patroni = byName('patroni-1');
     expect(patroni.command.at(-1)).toMatch(/exec setpriv --reuid=postgres .* patroni \/etc\/patroni\/patroni\.yml$/);
-    expect(patroni.upload.map((u: { file: string }) => u.file)).toEqual(['/etc/patroni/patroni.yml', '/etc/patroni/post-bootstrap.sh']);
+    expect(patroni.upload.map((u: { file: string }) => u.file)).toEqual([
+      '/etc/patroni/patroni.yml',
+      '/etc/patroni/post-bootstrap.sh',
+    ]);
   });
 
   it('exports a topology manifest naming every container and its endpoints', () => {
@@ -52,10 +64,16 @@ describe('local stack', () => {
     const nodes: any[] = outputs[0]![1].value.nodes;
     expect(nodes.map((n) => n.handle.container).sort()).toEqual(containers.map((c) => c.name).sort());
     expect(nodes.find((n) => n.name === 'pgbouncer')).toEqual({
-      name: 'pgbouncer', component: 'pgbouncer', role: 'pooler', handle: { container: 'dp-pgbouncer' },
+      name: 'pgbouncer',
+      component: 'pgbouncer',
+      role: 'pooler',
+      handle: { container: 'dp-pgbouncer' },
       endpoints: { pgbouncer: { internal: 'pgbouncer:6432', published: '127.0.0.1:6432' } },
     });
-    expect(nodes.find((n) => n.name === 'patroni-2').endpoints.rest).toEqual({ internal: 'patroni-2:8008', published: '127.0.0.1:8009' });
+    expect(nodes.find((n) => n.name === 'patroni-2').endpoints.rest).toEqual({
+      internal: 'patroni-2:8008',
+      published: '127.0.0.1:8009',
+    });
   });
 });
 

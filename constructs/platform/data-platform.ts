@@ -62,7 +62,9 @@ export class DataPlatform extends Construct {
       }
       for (const dep of node.dependsOn) {
         if (!this.nodeList.some((n) => n.name === dep)) {
-          throw new ValidationError(`node '${node.name}' depends on '${dep}', which is not in the platform (yet): add '${dep}' first`);
+          throw new ValidationError(
+            `node '${node.name}' depends on '${dep}', which is not in the platform (yet): add '${dep}' first`,
+          );
         }
       }
       for (const port of node.ports) {

@@ -63,7 +63,13 @@ export class EtcdCluster extends Construct {
       stateful: true,
       // Distroless image: no shell, so the check is etcdctl itself. It passes once the member serves a quorum read.
       health: {
-        test: ['CMD', '/usr/local/bin/etcdctl', `--endpoints=http://127.0.0.1:${ETCD_CLIENT_PORT}`, 'endpoint', 'health'],
+        test: [
+          'CMD',
+          '/usr/local/bin/etcdctl',
+          `--endpoints=http://127.0.0.1:${ETCD_CLIENT_PORT}`,
+          'endpoint',
+          'health',
+        ],
         startPeriodSeconds: 20,
       },
       memoryMb,

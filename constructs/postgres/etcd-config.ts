@@ -15,7 +15,8 @@ export interface EtcdConfigInput {
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
 
-const clientUrl = (p: Placement, m: string, host = p.host(m)) => `http://${host}:${p.port(m, 'client', ETCD_CLIENT_PORT)}`;
+const clientUrl = (p: Placement, m: string, host = p.host(m)) =>
+  `http://${host}:${p.port(m, 'client', ETCD_CLIENT_PORT)}`;
 const peerUrl = (p: Placement, m: string, host = p.host(m)) => `http://${host}:${p.port(m, 'peer', ETCD_PEER_PORT)}`;
 
 /**

@@ -194,7 +194,9 @@ function resolveSettings(props: PatroniClusterProps): PatroniSettings {
   for (const slot of logicalSlots) {
     checkIdentifier(`postgres.patroni.logicalSlots[${slot.name}].name`, slot.name);
     if (seen.has(slot.name)) {
-      throw new ValidationError(`postgres.patroni.logicalSlots: slot name '${slot.name}' is declared twice; slot names must be unique`);
+      throw new ValidationError(
+        `postgres.patroni.logicalSlots: slot name '${slot.name}' is declared twice; slot names must be unique`,
+      );
     }
     seen.add(slot.name);
   }
@@ -205,7 +207,11 @@ function resolveSettings(props: PatroniClusterProps): PatroniSettings {
     retryTimeout,
     synchronousMode: props.synchronousMode ?? true,
     synchronousModeStrict: props.synchronousModeStrict ?? false,
-    maximumLagOnFailoverBytes: checkInt('postgres.patroni.maximumLagOnFailoverBytes', props.maximumLagOnFailoverBytes ?? 1048576, { min: 0 }),
+    maximumLagOnFailoverBytes: checkInt(
+      'postgres.patroni.maximumLagOnFailoverBytes',
+      props.maximumLagOnFailoverBytes ?? 1048576,
+      { min: 0 },
+    ),
     maxConnections: checkInt('postgres.patroni.maxConnections', props.maxConnections ?? 200, { min: 20, max: 10000 }),
     logicalSlots,
     database,

@@ -93,7 +93,10 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
         },
         // Permanent slots: Patroni recreates them on whichever member is leader.
         slots: Object.fromEntries(
-          dcs.logicalSlots.map((s) => [s.name, { type: 'logical', database: s.database, plugin: s.plugin ?? 'pgoutput' }]),
+          dcs.logicalSlots.map((s) => [
+            s.name,
+            { type: 'logical', database: s.database, plugin: s.plugin ?? 'pgoutput' },
+          ]),
         ),
       },
       initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],

@@ -1,4 +1,3 @@
-import { stringify } from 'ini';
 import type { Endpoint } from '../platform/node-spec';
 
 export const PGBOUNCER_PORT = 6432;
@@ -28,31 +27,47 @@ export function pgbouncerDatabases(database: string): { readonly readWrite: stri
 export function renderPgbouncerIni(input: PgbouncerConfigInput): string {
   const names = pgbouncerDatabases(input.database);
   const route = (e: Endpoint) => `host=${e.host} port=${e.port} dbname=${input.database}`;
-  return stringify(
-    {
-      databases: {
-        [names.readWrite]: route(input.readWrite),
-        [names.readOnly]: route(input.readOnly),
-      },
-      pgbouncer: {
-        listen_addr: input.bindHost,
-        listen_port: input.port,
-        // TCP only: no socket file to collide with a local Postgres.
-        unix_socket_dir: '',
-        auth_type: 'scram-sha-256',
-        auth_file: input.authFile,
-        pool_mode: 'transaction',
-        max_client_conn: input.maxClientConnections,
-        default_pool_size: input.poolSize,
-        reserve_pool_size: 5,
-        // A connection to a demoted leader is dropped at the next check rather than reused.
-        server_check_delay: 5,
-        server_login_retry: 1,
-        ignore_startup_parameters: 'extra_float_digits',
-      },
+  return renderSections({
+    databases: {
+      [names.readWrite]: route(input.readWrite),
+      [names.readOnly]: route(input.readOnly),
     },
-    { whitespace: true },
-  );
+    pgbouncer: {
+      listen_addr: input.bindHost,
+      listen_port: input.port,
+      // TCP only: no socket file to collide with a local Postgres.
+      unix_socket_dir: '',
+      auth_type: 'scram-sha-256',
+      auth_file: input.authFile,
+      pool_mode: 'transaction',
+      max_client_conn: input.maxClientConnections,
+      default_pool_size: input.poolSize,
+      reserve_pool_size: 5,
+      // A connection to a demoted leader is dropped at the next check rather than reused.
+      server_check_delay: 5,
+      server_login_retry: 1,
+      ignore_startup_parameters: 'extra_float_digits',
+    },
+  });
+}
+
+/**
+ * PgBouncer's ini dialect takes values verbatim to the end of the line and has
+ * no quoting; the `ini` package quotes any value containing `=`, which
+ * PgBouncer rejects (its own start-up test caught this). So sections are
+ * written here, refusing values that would break the line format.
+ */
+function renderSections(sections: Record<string, Record<string, string | number>>): string {
+  return Object.entries(sections)
+    .map(([section, entries]) => {
+      const lines = Object.entries(entries).map(([key, value]) => {
+        if (/[\n\r]/.test(String(value)))
+          throw new Error(`pgbouncer.ini ${section}.${key}: value must be a single line`);
+        return `${key} = ${value}`;
+      });
+      return [`[${section}]`, ...lines, ''].join('\n');
+    })
+    .join('\n');
 }
 
 export interface PgbouncerUser {

@@ -91,7 +91,10 @@ export class PostgresHa extends Construct {
             })),
             bindHost: p.bindHost,
             ports,
-            checkIntervalSeconds: checkInt('postgres.haproxy.checkIntervalSeconds', h.checkIntervalSeconds ?? 1, { min: 1, max: 30 }),
+            checkIntervalSeconds: checkInt('postgres.haproxy.checkIntervalSeconds', h.checkIntervalSeconds ?? 1, {
+              min: 1,
+              max: 30,
+            }),
             ...(p.dnsResolver ? { dnsResolver: p.dnsResolver } : {}),
           }),
         },
@@ -105,7 +108,12 @@ export class PostgresHa extends Construct {
       stateful: false,
       // The Debian-based image has bash but neither curl nor wget.
       health: {
-        test: ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${HAPROXY_PORTS.metrics} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`],
+        test: [
+          'CMD',
+          'bash',
+          '-c',
+          `exec 3<>/dev/tcp/127.0.0.1/${HAPROXY_PORTS.metrics} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
+        ],
       },
       memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 128, { min: 32 }),
       dependsOn: patroniNames,
@@ -131,7 +139,9 @@ export class PostgresHa extends Construct {
             readWrite: this.readWrite,
             readOnly: this.readOnly,
             authFile: p.path(pooler, `${PGBOUNCER_DIR}/userlist.txt`),
-            maxClientConnections: checkInt('postgres.pgbouncer.maxClientConnections', b.maxClientConnections ?? 1000, { min: 10 }),
+            maxClientConnections: checkInt('postgres.pgbouncer.maxClientConnections', b.maxClientConnections ?? 1000, {
+              min: 10,
+            }),
             poolSize: checkInt('postgres.pgbouncer.poolSize', b.poolSize ?? 20, { min: 1, max: s.maxConnections }),
           }),
         },

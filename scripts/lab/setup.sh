@@ -91,24 +91,25 @@ stop_debian_clusters() {
   done < <(pg_lsclusters -h 2>/dev/null || true)
 }
 kill_daemons_started_since() {
-  local since=$1 now pid comm etimes
+  local since=$1 now pid etimes exe args
   now=$(date +%s)
-  while read -r pid comm etimes; do
-    case $comm in
-      postgres|etcd|pgbouncer|haproxy|prometheus|prometheus-ale*|alertmanager|prometheus-pos*|prometheus-nod*|*exporter*) ;;
+  while read -r pid etimes exe args; do
+    case ${exe##*/} in
+      postgres|etcd|pgbouncer|haproxy|prometheus|prometheus-*|alertmanager) ;;
       *) continue ;;
     esac
-    if ((etimes <= now - since)); then
-      log "stopping $comm (pid $pid) started by a package install"
-      kill "$pid" 2>/dev/null || true
-    fi
-  done < <(ps -eo pid=,comm=,etimes=)
+    ((etimes <= now - since)) || continue
+    # Debian's init scripts run the daemons with their /etc config or no args.
+    [[ -z $args || $args == */etc/* ]] || continue
+    log "stopping ${exe##*/} (pid $pid) started by a package install"
+    kill "$pid" 2>/dev/null || true
+  done < <(ps -eo pid=,etimes=,args=)
 }
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
 if ((${#missing[@]})); then
-  log "apt: installing ${missing[*]}"
+  log "apt: installing ${missing[*]}"; t0=$SECONDS
   if [[ -e $POLICY ]]; then
     if ! grep -qx 'exit 101' "$POLICY"; then
       POLICY_BACKUP="$POLICY.lab-setup.bak"; cp -p "$POLICY" "$POLICY_BACKUP"
@@ -124,6 +125,7 @@ if ((${#missing[@]})); then
   restore_policy
   sleep 1
   kill_daemons_started_since "$apt_since"
+  log "  apt done in $((SECONDS - t0))s"
 fi
 # The default cluster (port 5432) may also have been started by hand.
 stop_debian_clusters
@@ -142,7 +144,7 @@ done
 VENV="$LAB_HOME/patroni-venv"
 if [[ $("$VENV/bin/patroni" --version 2>/dev/null || true) != "patroni $PATRONI_VERSION" ]] \
    || ! "$VENV/bin/python" -c 'import psycopg, etcd' 2>/dev/null; then
-  log "pip: patroni $PATRONI_VERSION -> $VENV"
+  log "pip: patroni $PATRONI_VERSION -> $VENV"; t0=$SECONDS
   constraints=$(mktemp)
   # Resolved set for patroni[etcd3,psycopg3]==4.0.11 on Python 3.11 (pinned so
   # CI does not drift).
@@ -173,6 +175,7 @@ EOF
     -c "$constraints" "patroni[etcd3,psycopg3]==$PATRONI_VERSION"
   rm -f "$constraints"
   [[ $("$VENV/bin/patroni" --version) == "patroni $PATRONI_VERSION" ]] || die "patroni install did not verify"
+  log "  pip done in $((SECONDS - t0))s"
 fi
 
 # ---------------------------------------------------------------------------
@@ -184,7 +187,7 @@ mvn_copy() { # profile dest marker-jar
   if [[ -f $dest/$marker && $(cat "$STAMPS/$profile.pom.sha256" 2>/dev/null) == "$pom_sum" ]]; then
     return 0
   fi
-  log "maven: $profile -> $dest"
+  log "maven: $profile -> $dest"; local t0=$SECONDS
   tmp="$dest.tmp.$$"
   rm -rf "$tmp"
   # quiet(): Maven 3.8's -q still prints ANSI resets on stdout
@@ -200,6 +203,7 @@ mvn_copy() { # profile dest marker-jar
   mkdir -p "$(dirname "$dest")"
   mv "$tmp" "$dest"
   echo "$pom_sum" >"$STAMPS/$profile.pom.sha256"
+  log "  maven $profile done in $((SECONDS - t0))s"
 }
 mvn_copy kafka "$LAB_HOME/kafka-libs" "kafka_2.13-$KAFKA_VERSION.jar"
 mvn_copy debezium "$LAB_HOME/connect-plugins/debezium-connector-postgres" \
@@ -212,7 +216,7 @@ mvn_copy debezium "$LAB_HOME/connect-plugins/debezium-connector-postgres" \
 # check for deprecation), which the proxy we can reach refuses; so download
 # the exact version and build inside the module cache.
 go_build() { # module version pkg-subdir binary-name
-  local mod=$1 ver=$2 sub=$3 name=$4 json dir rev
+  local mod=$1 ver=$2 sub=$3 name=$4 json dir rev t0=$SECONDS
   json=$(go mod download -json "$mod@$ver" 2>/dev/null) || return 1
   dir=$(jq -r '.Dir // empty' <<<"$json")
   rev=$(jq -r '.Origin.Hash // "unknown"' <<<"$json")
@@ -222,6 +226,7 @@ go_build() { # module version pkg-subdir binary-name
       -X github.com/prometheus/common/version.Revision=$rev \
       -X github.com/prometheus/common/version.Branch=HEAD" "./$sub")
   mv -f "$LAB_HOME/bin/$name.tmp" "$LAB_HOME/bin/$name"
+  log "  go build $name ${ver} done in $((SECONDS - t0))s"
 }
 exporter_version() { "$LAB_HOME/bin/$1" --version 2>&1 | sed -n 's/.* version \([^ ]*\) .*/\1/p' | head -1; }
 
@@ -271,7 +276,7 @@ loopback lab installed under $LAB_HOME ($(($(date +%s) - START_TS))s)
   postgres_exporter $("$LAB_HOME/bin/postgres_exporter" --version 2>&1 | first)
   pgbouncer_export. $("$LAB_HOME/bin/pgbouncer_exporter" --version 2>&1 | first)
   patroni           $("$VENV/bin/patroni" --version)  [$VENV/bin]
-  kafka             $KAFKA_VERSION ($(ls "$LAB_HOME/kafka-libs" | wc -l) jars in $LAB_HOME/kafka-libs)
+  kafka             $KAFKA_VERSION ($(find "$LAB_HOME/kafka-libs" -name "*.jar" | wc -l) jars in $LAB_HOME/kafka-libs)
   debezium          $DEBEZIUM_VERSION (plugin.path=$LAB_HOME/connect-plugins)
   java              $(java -version 2>&1 | first)
 EOF

@@ -4,7 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import { LoopbackPlacement, NetworkPlacement } from '../../constructs/platform/placement';
 import { renderEtcdConfig } from '../../constructs/postgres/etcd-config';
 import { renderHaproxyCfg } from '../../constructs/postgres/haproxy-config';
-import { renderPatroniYaml, renderPostBootstrap, type PatroniConfigInput } from '../../constructs/postgres/patroni-config';
+import {
+  renderPatroniYaml,
+  renderPostBootstrap,
+  type PatroniConfigInput,
+} from '../../constructs/postgres/patroni-config';
 import { renderPgbouncerIni, renderPgbouncerUserlist } from '../../constructs/postgres/pgbouncer-config';
 
 const docker = new NetworkPlacement('127.0.0.11:53');
@@ -13,16 +17,22 @@ describe('renderEtcdConfig', () => {
   const members = ['etcd-1', 'etcd-2', 'etcd-3'];
 
   it('lists every member as a peer and advertises the member by name on Docker', () => {
-    const cfg = parseYaml(renderEtcdConfig({ members, member: 'etcd-2', clusterToken: 't', dataDir: '/var/lib/etcd', placement: docker }));
+    const cfg = parseYaml(
+      renderEtcdConfig({ members, member: 'etcd-2', clusterToken: 't', dataDir: '/var/lib/etcd', placement: docker }),
+    );
     expect(cfg.name).toBe('etcd-2');
-    expect(cfg['initial-cluster']).toBe('etcd-1=http://etcd-1:2380,etcd-2=http://etcd-2:2380,etcd-3=http://etcd-3:2380');
+    expect(cfg['initial-cluster']).toBe(
+      'etcd-1=http://etcd-1:2380,etcd-2=http://etcd-2:2380,etcd-3=http://etcd-3:2380',
+    );
     expect(cfg['advertise-client-urls']).toBe('http://etcd-2:2379');
     expect(cfg['listen-client-urls']).toBe('http://0.0.0.0:2379');
   });
 
   it('gives every member its own loopback ports in the lab', () => {
     const lab = new LoopbackPlacement('/lab', 30000);
-    const cfgs = members.map((member) => parseYaml(renderEtcdConfig({ members, member, clusterToken: 't', dataDir: '/d', placement: lab })));
+    const cfgs = members.map((member) =>
+      parseYaml(renderEtcdConfig({ members, member, clusterToken: 't', dataDir: '/d', placement: lab })),
+    );
     const clientUrls = cfgs.map((c) => c['listen-client-urls']);
     expect(new Set(clientUrls).size).toBe(3);
     for (const c of cfgs) expect(c['listen-peer-urls']).toMatch(/^http:\/\/127\.0\.0\.1:3\d{4}$/);
@@ -35,10 +45,18 @@ describe('renderPatroniYaml', () => {
   const input: PatroniConfigInput = {
     scope: 'pg-ha',
     member: 'patroni-1',
-    etcd: [{ host: 'etcd-1', port: 2379 }, { host: 'etcd-2', port: 2379 }],
+    etcd: [
+      { host: 'etcd-1', port: 2379 },
+      { host: 'etcd-2', port: 2379 },
+    ],
     dcs: {
-      ttl: 20, loopWait: 2, retryTimeout: 5, synchronousMode: true, synchronousModeStrict: false,
-      maximumLagOnFailoverBytes: 1048576, maxConnections: 200,
+      ttl: 20,
+      loopWait: 2,
+      retryTimeout: 5,
+      synchronousMode: true,
+      synchronousModeStrict: false,
+      maximumLagOnFailoverBytes: 1048576,
+      maxConnections: 200,
       logicalSlots: [{ name: 'debezium', database: 'app' }],
     },
     users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
@@ -74,7 +92,9 @@ describe('renderPatroniYaml', () => {
 
   it('sets bin_dir only when asked to', () => {
     expect(cfg.postgresql.bin_dir).toBeUndefined();
-    expect(parseYaml(renderPatroniYaml({ ...input, binDir: '/usr/lib/postgresql/15/bin' })).postgresql.bin_dir).toBe('/usr/lib/postgresql/15/bin');
+    expect(parseYaml(renderPatroniYaml({ ...input, binDir: '/usr/lib/postgresql/15/bin' })).postgresql.bin_dir).toBe(
+      '/usr/lib/postgresql/15/bin',
+    );
   });
 });
 
@@ -89,8 +109,18 @@ describe('renderPostBootstrap', () => {
 });
 
 describe('renderHaproxyCfg', () => {
-  const members = [1, 2].map((i) => ({ name: `patroni-${i}`, postgres: { host: `patroni-${i}`, port: 5432 }, restPort: 8008 }));
-  const cfg = renderHaproxyCfg({ members, bindHost: '0.0.0.0', ports: { primary: 5000, replicas: 5001, metrics: 8404 }, dnsResolver: '127.0.0.11:53', checkIntervalSeconds: 1 });
+  const members = [1, 2].map((i) => ({
+    name: `patroni-${i}`,
+    postgres: { host: `patroni-${i}`, port: 5432 },
+    restPort: 8008,
+  }));
+  const cfg = renderHaproxyCfg({
+    members,
+    bindHost: '0.0.0.0',
+    ports: { primary: 5000, replicas: 5001, metrics: 8404 },
+    dnsResolver: '127.0.0.11:53',
+    checkIntervalSeconds: 1,
+  });
   const section = (name: string) => cfg.split('\n\n').find((s) => s.startsWith(`listen ${name}`))!;
 
   it('routes read-write to /primary and read-only to /replica', () => {
@@ -106,17 +136,29 @@ describe('renderHaproxyCfg', () => {
   });
 
   it('has no resolvers section when the placement has no DNS server', () => {
-    const lab = renderHaproxyCfg({ members, bindHost: '127.0.0.1', ports: { primary: 1, replicas: 2, metrics: 3 }, checkIntervalSeconds: 1 });
+    const lab = renderHaproxyCfg({
+      members,
+      bindHost: '127.0.0.1',
+      ports: { primary: 1, replicas: 2, metrics: 3 },
+      checkIntervalSeconds: 1,
+    });
     expect(lab).not.toContain('resolvers');
   });
 });
 
 describe('renderPgbouncerIni', () => {
-  const ini = parseIni(renderPgbouncerIni({
-    bindHost: '0.0.0.0', port: 6432, database: 'app',
-    readWrite: { host: 'haproxy', port: 5000 }, readOnly: { host: 'haproxy', port: 5001 },
-    authFile: '/etc/pgbouncer/userlist.txt', maxClientConnections: 1000, poolSize: 20,
-  }));
+  const ini = parseIni(
+    renderPgbouncerIni({
+      bindHost: '0.0.0.0',
+      port: 6432,
+      database: 'app',
+      readWrite: { host: 'haproxy', port: 5000 },
+      readOnly: { host: 'haproxy', port: 5001 },
+      authFile: '/etc/pgbouncer/userlist.txt',
+      maxClientConnections: 1000,
+      poolSize: 20,
+    }),
+  );
 
   it('exposes a read-write and a read-only database routed through HAProxy', () => {
     expect(ini.databases).toEqual({

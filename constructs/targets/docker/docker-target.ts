@@ -44,7 +44,10 @@ export class DockerTarget extends Construct {
     new RandomProvider(this, 'random');
     // Alphanumeric only: values land in YAML, ini, userlists and URLs unquoted (see secrets.ts).
     const passwords = new Map(
-      platform.secrets.map((s) => [s.name, new Password(this, `secret-${s.name}`, { length: s.length ?? 32, special: false })]),
+      platform.secrets.map((s) => [
+        s.name,
+        new Password(this, `secret-${s.name}`, { length: s.length ?? 32, special: false }),
+      ]),
     );
     const render = (text: string) => resolveSecrets(escapeInterpolation(text), (name) => passwords.get(name)!.result);
 
@@ -55,7 +58,10 @@ export class DockerTarget extends Construct {
     for (const node of platform.nodes) {
       const ref = imageName(node.image);
       if (!images.has(ref)) {
-        images.set(ref, new Image(this, `image-${ref.replace(/[^a-zA-Z0-9]+/g, '-')}`, { name: ref, keepLocally: true }));
+        images.set(
+          ref,
+          new Image(this, `image-${ref.replace(/[^a-zA-Z0-9]+/g, '-')}`, { name: ref, keepLocally: true }),
+        );
       }
       containers.set(
         node.name,
