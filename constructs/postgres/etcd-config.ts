@@ -35,6 +35,9 @@ export function renderEtcdConfig(input: EtcdConfigInput): string {
     'initial-cluster': input.members.map((m) => `${m}=${peerUrl(p, m)}`).join(','),
     'initial-cluster-state': 'new',
     'initial-cluster-token': input.clusterToken,
+    // Patroni's etcd3 client speaks HTTP/JSON through the gRPC gateway. etcd 3.4 turns the
+    // gateway off when started from a config file (etcd-io/etcd#12093), so say it explicitly.
+    'enable-grpc-gateway': true,
     'log-level': 'warn',
   });
 }

@@ -1,0 +1,187 @@
+/**
+ * Starts, watches and stops the lab's processes. Every process is its own
+ * process group, logs to <root>/logs/<node>.log and has the lab root in its
+ * command line, so teardown can always find whatever is left.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { materialize, planLab, type LabNode, type LabPlan } from './plan';
+import { tcpProbe } from './natives';
+
+export interface LabState {
+  readonly root: string;
+  readonly basePort: number;
+  readonly pids: Record<string, number>;
+}
+
+export interface RunningLab extends LabState {
+  readonly plan: LabPlan;
+  readonly manifestPath: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The unprivileged user servers run as when the lab is started by root (Postgres refuses to run as root). */
+function serviceUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    throw new Error("lab: no 'postgres' user to run the servers as: run scripts/lab/setup.sh first");
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function logTail(path: string, lines = 30): string {
+  if (!existsSync(path)) return '(no log)';
+  return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+export function logFile(root: string, node: string): string {
+  return join(root, 'logs', `${node}.log`);
+}
+
+/** Starts one node's process (again, for a restart) and returns its pid. */
+export function spawnNode(root: string, node: LabNode): number {
+  const user = serviceUser();
+  const argv = user
+    ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', ...node.launch.argv]
+    : [...node.launch.argv];
+  const log = openSync(logFile(root, node.spec.name), 'a');
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: node.launch.env,
+    cwd: node.dir,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`lab: could not start ${node.spec.name} (${argv[0]})`);
+  return child.pid;
+}
+
+async function waitReady(root: string, node: LabNode, pid: number): Promise<void> {
+  const deadline = Date.now() + node.launch.readyWithinSeconds * 1000;
+  while (Date.now() < deadline) {
+    if (await node.launch.ready()) return;
+    if (!alive(pid)) {
+      throw new Error(
+        `lab: ${node.spec.name} exited during start-up. Last log lines:\n${logTail(logFile(root, node.spec.name))}`,
+      );
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `lab: ${node.spec.name} did not become ready within ${node.launch.readyWithinSeconds} s ` +
+      `(probe: ${node.launch.probeDescription}). Last log lines:\n${logTail(logFile(root, node.spec.name))}`,
+  );
+}
+
+export interface StartOptions {
+  readonly root: string;
+  readonly basePort: number;
+  /** Only nodes for which this holds (and what they depend on) are started. @default every node */
+  readonly include?: (node: LabNode) => boolean;
+  readonly progress?: (message: string) => void;
+}
+
+/**
+ * Brings the lab up: each node starts as soon as the nodes it depends on are
+ * ready, and start-up fails, naming the node, if any node is not ready in time.
+ * On failure everything started is stopped and the root is kept for diagnosis.
+ */
+export async function startLab(opts: StartOptions): Promise<RunningLab> {
+  const plan = planLab(opts.root, opts.basePort);
+  const wanted = selectNodes(plan, opts.include);
+  for (const node of wanted) {
+    for (const port of node.spec.ports) {
+      if (await tcpProbe(port.port)()) {
+        throw new Error(
+          `lab: port ${port.port} (${node.spec.name} ${port.name}) is already in use: is another lab running? Try 'npm run lab -- down'.`,
+        );
+      }
+    }
+  }
+  materialize(plan, serviceUser());
+  mkdirSync(join(plan.root, 'logs'), { recursive: true });
+  const pids: Record<string, number> = {};
+  const state: LabState = { root: plan.root, basePort: opts.basePort, pids };
+  const ready = new Map<string, Promise<void>>();
+  const t0 = Date.now();
+  try {
+    for (const node of wanted) {
+      const deps = node.spec.dependsOn.map((d) => ready.get(d)!);
+      ready.set(
+        node.spec.name,
+        Promise.all(deps).then(async () => {
+          pids[node.spec.name] = spawnNode(plan.root, node);
+          writeState(state);
+          await waitReady(plan.root, node, pids[node.spec.name]!);
+          opts.progress?.(`${node.spec.name} ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        }),
+      );
+    }
+    await Promise.all(ready.values());
+  } catch (error) {
+    // Let in-flight starts settle so nothing is spawned after the teardown.
+    await Promise.allSettled(ready.values());
+    await stopLab(state, { keepRoot: true });
+    throw error;
+  }
+  const manifestPath = join(plan.root, 'topology.json');
+  writeFileSync(manifestPath, JSON.stringify(plan.manifest(pids), null, 2));
+  return { ...state, plan, manifestPath };
+}
+
+function selectNodes(plan: LabPlan, include?: (node: LabNode) => boolean): LabNode[] {
+  if (!include) return [...plan.nodes];
+  const names = new Set<string>();
+  const add = (name: string) => {
+    if (names.has(name)) return;
+    names.add(name);
+    plan.nodes.find((n) => n.spec.name === name)!.spec.dependsOn.forEach(add);
+  };
+  plan.nodes.filter(include).forEach((n) => add(n.spec.name));
+  return plan.nodes.filter((n) => names.has(n.spec.name));
+}
+
+export function writeState(state: LabState): void {
+  writeFileSync(join(state.root, 'lab-state.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
+}
+
+export function readState(root: string): LabState {
+  return JSON.parse(readFileSync(join(root, 'lab-state.json'), 'utf8')) as LabState;
+}
+
+/**
+ * Stops every lab process: SIGTERM to each process group, up to 15 s to exit,
+ * then SIGKILL to anything whose command line still names the lab root
+ * (Postgres runs in a session of its own under Patroni).
+ */
+export async function stopLab(state: LabState, opts: { keepRoot: boolean }): Promise<void> {
+  const pids = Object.values(state.pids);
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (let i = 0; i < 60 && pids.some(alive); i++) await sleep(250);
+  try {
+    execFileSync('pkill', ['-KILL', '-f', `${state.root}/`]);
+  } catch {
+    /* nothing left: pkill exits 1 */
+  }
+  if (!opts.keepRoot) rmSync(state.root, { recursive: true, force: true });
+}

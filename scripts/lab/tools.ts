@@ -1,0 +1,15 @@
+/** Where scripts/lab/setup.sh installs the lab's servers and tools. */
+const home = process.env.LAB_HOME ?? '/opt/dataplatform';
+
+export const LAB_TOOLS = {
+  home,
+  pgBin: process.env.LAB_PG_BIN ?? '/usr/lib/postgresql/15/bin',
+  patroni: `${home}/patroni-venv/bin/patroni`,
+  patronictl: `${home}/patroni-venv/bin/patronictl`,
+  etcd: '/usr/bin/etcd',
+  haproxy: '/usr/sbin/haproxy',
+  pgbouncer: '/usr/sbin/pgbouncer',
+  java: process.env.JAVA ?? 'java',
+  kafkaLibs: `${home}/kafka-libs`,
+  connectPlugins: `${home}/connect-plugins`,
+} as const;
