@@ -12,5 +12,7 @@ export default defineConfig({
     env: { TMPDIR: tmp },
     testTimeout: 60_000,
     pool: 'forks',
+    // Lab suites start real servers on fixed loopback ports and share two cores: one file at a time.
+    fileParallelism: false,
   },
 });

@@ -31,13 +31,15 @@ async function up(): Promise<void> {
   mkdirSync(resolve('.tmp/lab'), { recursive: true });
   writeFileSync(POINTER, JSON.stringify({ root }));
   console.log(`lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.plan.nodes.length} nodes`);
+  if (lab.plan.notRun.length)
+    console.log(`not run in the lab (no server packaged here): ${lab.plan.notRun.join(', ')}`);
   console.log(`topology manifest: ${lab.manifestPath}`);
 }
 
 async function down(): Promise<void> {
   const root = currentRoot();
   if (!root) return console.log('no lab is up');
-  if (existsSync(root)) await stopLab(readState(root), { keepRoot: false });
+  if (existsSync(root)) stopLab(readState(root), { keepRoot: false });
   rmSync(POINTER);
   console.log(`lab at ${root} stopped and removed`);
 }

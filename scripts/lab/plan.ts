@@ -26,6 +26,8 @@ export interface LabPlan {
   readonly root: string;
   readonly platform: DataPlatform;
   readonly nodes: readonly LabNode[];
+  /** Nodes of components the lab cannot run here (their servers are not packaged for this machine). */
+  readonly notRun: readonly string[];
   readonly secrets: Readonly<Record<string, string>>;
   manifest(pids: Readonly<Record<string, number>>): TopologyManifest;
 }
@@ -46,24 +48,29 @@ export function planLab(root: string, basePort: number): LabPlan {
   const platform = new DataPlatform(new RootConstruct(), 'platform', { ...LAB_SETTINGS, placement });
   const secrets = Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)]));
   const resolve = (text: string) => resolveSecrets(text, (name) => secrets[name]!);
-  const nodes = platform.nodes.map((spec) => ({
-    spec,
-    dir: placement.path(spec.name, ''),
-    launch: nativeLaunch(spec, {
+  const nodes: LabNode[] = [];
+  const notRun: string[] = [];
+  for (const spec of platform.nodes) {
+    const launch = nativeLaunch(spec, {
       path: (p) => placement.path(spec.name, p),
       env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, resolve(v)])),
       resolve,
-    }),
-  }));
+    });
+    if (launch) nodes.push({ spec, launch, dir: placement.path(spec.name, '') });
+    else notRun.push(spec.name);
+  }
   return {
     root,
     platform,
     nodes,
+    notRun,
     secrets,
     manifest: (pids) => ({
       version: 1,
       target: 'lab',
-      nodes: platform.nodes.map((n) => manifestNode(n, placement, { pid: pids[n.name]! })),
+      nodes: nodes
+        .filter((n) => pids[n.spec.name])
+        .map((n) => manifestNode(n.spec, placement, { pid: pids[n.spec.name]! })),
     }),
   };
 }

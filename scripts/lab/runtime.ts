@@ -135,7 +135,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   } catch (error) {
     // Let in-flight starts settle so nothing is spawned after the teardown.
     await Promise.allSettled(ready.values());
-    await stopLab(state, { keepRoot: true });
+    stopLab(state, { keepRoot: true });
     throw error;
   }
   const manifestPath = join(plan.root, 'topology.json');
@@ -149,7 +149,7 @@ function selectNodes(plan: LabPlan, include?: (node: LabNode) => boolean): LabNo
   const add = (name: string) => {
     if (names.has(name)) return;
     names.add(name);
-    plan.nodes.find((n) => n.spec.name === name)!.spec.dependsOn.forEach(add);
+    plan.nodes.find((n) => n.spec.name === name)?.spec.dependsOn.forEach(add);
   };
   plan.nodes.filter(include).forEach((n) => add(n.spec.name));
   return plan.nodes.filter((n) => names.has(n.spec.name));
@@ -164,20 +164,19 @@ export function readState(root: string): LabState {
 }
 
 /**
- * Stops every lab process: SIGTERM to each process group, up to 15 s to exit,
- * then SIGKILL to anything whose command line still names the lab root
- * (Postgres runs in a session of its own under Patroni).
+ * Stops every lab process at once. The lab's data is thrown away with it, so
+ * there is nothing to shut down gracefully: SIGKILL to each process group,
+ * then to anything whose command line still names the lab root (Postgres runs
+ * in a session of its own under Patroni).
  */
-export async function stopLab(state: LabState, opts: { keepRoot: boolean }): Promise<void> {
-  const pids = Object.values(state.pids);
-  for (const pid of pids) {
+export function stopLab(state: LabState, opts: { keepRoot: boolean }): void {
+  for (const pid of Object.values(state.pids)) {
     try {
-      process.kill(-pid, 'SIGTERM');
+      process.kill(-pid, 'SIGKILL');
     } catch {
       /* already gone */
     }
   }
-  for (let i = 0; i < 60 && pids.some(alive); i++) await sleep(250);
   try {
     execFileSync('pkill', ['-KILL', '-f', `${state.root}/`]);
   } catch {

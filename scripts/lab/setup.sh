@@ -21,7 +21,7 @@ LAB_HOME=${LAB_HOME:-/opt/dataplatform}
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 POM="$SCRIPT_DIR/pom.xml"
 
-PATRONI_VERSION=4.0.11
+PATRONI_VERSION=4.0.4  # the Patroni in the Docker image (spilo-17:4.0-p3), so the lab runs the same code
 KAFKA_VERSION=4.3.1          # keep in sync with pom.xml
 DEBEZIUM_VERSION=3.7.0.Final # keep in sync with pom.xml
 PGBOUNCER_EXPORTER_VERSION=v0.12.1
@@ -224,8 +224,9 @@ go_build() { # module version pkg-subdir binary-name
   (cd "$dir" && quiet go build -trimpath -o "$LAB_HOME/bin/$name.tmp" -ldflags "-s -w \
       -X github.com/prometheus/common/version.Version=${ver#v} \
       -X github.com/prometheus/common/version.Revision=$rev \
-      -X github.com/prometheus/common/version.Branch=HEAD" "./$sub")
-  mv -f "$LAB_HOME/bin/$name.tmp" "$LAB_HOME/bin/$name"
+      -X github.com/prometheus/common/version.Branch=HEAD" "./$sub") || return 1
+  # (errexit is off inside `if go_build`/`go_build || ...`: check explicitly)
+  mv -f "$LAB_HOME/bin/$name.tmp" "$LAB_HOME/bin/$name" || return 1
   log "  go build $name ${ver} done in $((SECONDS - t0))s"
 }
 exporter_version() { "$LAB_HOME/bin/$1" --version 2>&1 | sed -n 's/.* version \([^ ]*\) .*/\1/p' | head -1; }
