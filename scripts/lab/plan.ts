@@ -43,11 +43,14 @@ function generateSecret(length: number): string {
   return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
-export function planLab(root: string, basePort: number): LabPlan {
+/**
+ * @param secrets the values of an existing lab (to restart its nodes); omitted, new ones are generated
+ */
+export function planLab(root: string, basePort: number, secrets?: Readonly<Record<string, string>>): LabPlan {
   const placement = new LoopbackPlacement(root, basePort);
   const platform = new DataPlatform(new RootConstruct(), 'platform', { ...LAB_SETTINGS, placement });
-  const secrets = Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)]));
-  const resolve = (text: string) => resolveSecrets(text, (name) => secrets[name]!);
+  const values = secrets ?? Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)]));
+  const resolve = (text: string) => resolveSecrets(text, (name) => values[name]!);
   const nodes: LabNode[] = [];
   const notRun: string[] = [];
   for (const spec of platform.nodes) {
@@ -64,7 +67,7 @@ export function planLab(root: string, basePort: number): LabPlan {
     platform,
     nodes,
     notRun,
-    secrets,
+    secrets: values,
     manifest: (pids) => ({
       version: 1,
       target: 'lab',

@@ -13,6 +13,8 @@ export interface LabState {
   readonly root: string;
   readonly basePort: number;
   readonly pids: Record<string, number>;
+  /** This run's generated secrets, for clients such as the chaos workloads (the file is mode 0600). */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
 export interface RunningLab extends LabState {
@@ -115,7 +117,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   materialize(plan, serviceUser());
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
   const pids: Record<string, number> = {};
-  const state: LabState = { root: plan.root, basePort: opts.basePort, pids };
+  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, secrets: plan.secrets };
   const ready = new Map<string, Promise<void>>();
   const t0 = Date.now();
   try {

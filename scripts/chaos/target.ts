@@ -1,0 +1,77 @@
+/**
+ * What a chaos run acts on: the topology manifest, a driver for its target and
+ * the credentials the workloads log in with. Chaos scripts know nodes only
+ * through the manifest.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ManifestNode, TopologyManifest } from '../../constructs/platform/topology';
+import type { Driver } from './types';
+
+export interface Target {
+  readonly manifest: TopologyManifest;
+  /** Secret values by platform secret name (e.g. `postgres-app`). */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Where the manifest came from, for reports. */
+  readonly source: string;
+}
+
+/** The address the operator's machine reaches a node's port at: the published one if any. */
+export function endpointOf(node: ManifestNode, port: string): string {
+  const e = node.endpoints[port];
+  if (!e) throw new Error(`node ${node.name} has no endpoint '${port}' in the manifest`);
+  return e.published ?? e.internal;
+}
+
+export function hostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}
+
+export function nodeNamed(manifest: TopologyManifest, name: string): ManifestNode {
+  const node = manifest.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`node ${name} is not in the topology manifest`);
+  return node;
+}
+
+export function nodesOf(manifest: TopologyManifest, component: string): ManifestNode[] {
+  return manifest.nodes.filter((n) => n.component === component);
+}
+
+/** The running lab's folder, from `npm run lab -- up`'s pointer. */
+export function currentLabRoot(): string {
+  const pointer = resolve('.tmp/lab/current.json');
+  if (!existsSync(pointer)) throw new Error("no lab is up: start one with 'npm run lab -- up'");
+  return (JSON.parse(readFileSync(pointer, 'utf8')) as { root: string }).root;
+}
+
+/** A lab: manifest and secrets from its folder. */
+export function labTarget(root: string): Target {
+  const manifestPath = join(root, 'topology.json');
+  const state = JSON.parse(readFileSync(join(root, 'lab-state.json'), 'utf8')) as { secrets: Record<string, string> };
+  return {
+    manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as TopologyManifest,
+    secrets: state.secrets,
+    source: manifestPath,
+  };
+}
+
+/**
+ * A deployed stack: `terraform output` of cdktf.out/stacks/<stack>. The
+ * secrets output is sensitive, so it is read with -json, never printed.
+ */
+export function terraformTarget(stack: string): Target {
+  const dir = resolve('cdktf.out/stacks', stack);
+  const output = (name: string) =>
+    JSON.parse(execFileSync('terraform', [`-chdir=${dir}`, 'output', '-json', name], { encoding: 'utf8' })) as unknown;
+  return {
+    manifest: output('topology') as TopologyManifest,
+    secrets: output('secrets') as Record<string, string>,
+    source: `terraform output (${dir})`,
+  };
+}
+
+export function driverNameOf(manifest: TopologyManifest): Driver['name'] {
+  return manifest.target === 'lab' ? 'lab' : manifest.target;
+}
