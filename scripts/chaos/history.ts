@@ -7,16 +7,24 @@ export interface HistoryCheck {
   readonly lostKeys: string[];
   readonly duplicates: number;
   readonly unacknowledgedPresent: number;
-  /** Seconds from the fault to the first acknowledged op that started after it. */
+  /**
+   * Seconds from the fault to the first acknowledged op started after the first
+   * failure the fault caused (or after the fault itself, if nothing failed).
+   */
   readonly rtoSeconds?: number;
 }
 
 export function checkHistory(ops: readonly Op[], readback: Readback, fault: Fault): HistoryCheck {
   const acked = new Set(ops.filter((o) => o.ok).map((o) => o.key));
   const unacked = new Set(ops.filter((o) => !o.ok && !acked.has(o.key)).map((o) => o.key));
-  const firstAfter = ops
-    .filter((o) => o.ok && o.startedAt >= fault.at)
-    .reduce<number | undefined>((min, o) => (min === undefined || o.endedAt < min ? o.endedAt : min), undefined);
+  // The outage starts at the first failure the fault caused: for a crash at once, for a planned
+  // switchover a moment later. Recovery is the first acknowledged op started after that.
+  const outageStart = ops
+    .filter((o) => !o.ok && o.endedAt >= fault.at)
+    .reduce((m, o) => Math.min(m, o.endedAt), Infinity);
+  const from = Number.isFinite(outageStart) ? outageStart : fault.at;
+  const recoveredAt = ops.filter((o) => o.ok && o.startedAt >= from).reduce((m, o) => Math.min(m, o.endedAt), Infinity);
+  const firstAfter = Number.isFinite(recoveredAt) ? recoveredAt : undefined;
   return {
     attempted: ops.length,
     acknowledged: acked.size,

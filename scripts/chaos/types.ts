@@ -89,7 +89,10 @@ export interface Verdict {
   readonly passed: boolean;
   readonly failures: readonly string[];
   readonly fault: Fault;
-  /** Seconds from the fault to the first acknowledged op that started after it. Undefined if none did. */
+  /**
+   * Seconds from the fault to the first acknowledged op started after the first failure
+   * the fault caused (or after the fault, if nothing failed). Undefined if none was acknowledged.
+   */
   readonly rtoSeconds?: number;
   readonly rtoBoundSeconds: number;
   readonly counts: {

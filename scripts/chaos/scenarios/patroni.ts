@@ -7,7 +7,7 @@ import type { ManifestNode } from '../../../constructs/platform/topology';
 import { clusterMembers, leaderOf, memberNode, patroniNodes, steadyProblem, switchover, timings } from '../patroni';
 import { endpointOf, hostPort, nodesOf } from '../target';
 import type { Fault, ScenarioContext, ScenarioDefinition, ScenarioRun } from '../types';
-import { pgWrites, prepareTable, readRows, type PgTarget } from '../workloads/pg-writes';
+import { pgWrites, prepareTable, readRows, writeProbe, type PgTarget } from '../workloads/pg-writes';
 
 /** Seconds beyond Patroni's own timings: HAProxy's two failed checks, PgBouncer's reconnect, the workload's timeout. */
 const ROUTING_MARGIN = 8;
@@ -31,6 +31,8 @@ async function pgRun(
   const members = patroniNodes(ctx.manifest).length;
   return {
     ...run,
+    // Serving again means the application's path takes a write, whatever the cluster reports.
+    recovered: async () => (await run.recovered()) && (await writeProbe(target)),
     async steadyState() {
       const problem = steadyProblem(await clusterMembers(ctx.manifest), members);
       if (problem) throw new Error(problem);

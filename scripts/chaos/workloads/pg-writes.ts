@@ -101,3 +101,18 @@ export async function readRows(target: PgTarget, run: string): Promise<Readback>
     await c.end();
   }
 }
+
+/** One write through `target` succeeds: the application path serves again. */
+export async function writeProbe(target: PgTarget): Promise<boolean> {
+  const c = client(target, 2000);
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query(`INSERT INTO ${TABLE} (run, id) VALUES ('probe', 1) ON CONFLICT DO NOTHING`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
