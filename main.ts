@@ -6,5 +6,6 @@ import { LocalStack } from './stacks/local-stack';
 // (constructs/*/…Props) and listed in the README. Override them here.
 const app = new App();
 new LocalStack(app, 'local');
-new AwsStack(app, 'aws');
+// The state bucket is per account, so it comes from the environment (README, "AWS").
+new AwsStack(app, 'aws', { state: { bucket: process.env.DP_STATE_BUCKET } });
 app.synth();

@@ -1,20 +1,92 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { TerraformStack } from 'cdktf';
+import { Annotations, Aspects, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { DataPlatform, type DataPlatformProps } from '../constructs/platform/data-platform';
+import { NetworkPlacement } from '../constructs/platform/placement';
+import { AwsTarget, type AwsTargetProps } from '../constructs/targets/aws/aws-target';
+import { AwsGuardrails } from '../constructs/targets/aws/guardrails';
+
+/** The Amazon-provided DNS server, reachable from every instance in a VPC: it answers the private zone. */
+export const VPC_DNS = '169.254.169.253:53';
+
+export interface AwsStateProps {
+  /**
+   * Bucket holding the Terraform state; create it first (versioned, encrypted, private).
+   * There is no default: bucket names are global, and state written to a guessed name
+   * could land in someone else's bucket.
+   * @default none: synth warns, and `terraform init` fails until it is set
+   */
+  readonly bucket?: string;
+  /** @default 'data-platform/aws.tfstate' */
+  readonly key?: string;
+  /** @default the stack's region */
+  readonly region?: string;
+}
 
 export interface AwsStackProps {
   /** @default 'eu-west-1' */
   readonly region?: string;
+  /**
+   * Platform settings; placement is the private zone's.
+   * @default every component's defaults, with objectStorage 's3'
+   */
+  readonly settings?: Omit<DataPlatformProps, 'placement'>;
+  /** Private hosted zone the node names live in. @default 'dp.internal' */
+  readonly domain?: string;
+  /** @default see AwsTargetProps; Patroni members on m6i.large with 100 GB data volumes */
+  readonly aws?: Omit<AwsTargetProps, 'platform' | 'region' | 'domain'>;
+  /** Terraform state in S3, locked with an S3 lock file (Terraform ≥ 1.10). @default see AwsStateProps */
+  readonly state?: AwsStateProps;
 }
 
 /**
- * The platform on AWS (`cdktf deploy aws`). Until the AWS target exists this
- * stack holds only its provider, so that `cdktf synth` covers both stacks and
- * deploys nothing.
+ * The platform on AWS (`cdktf deploy aws`): the same NodeSpecs as the local
+ * stack, each on its own EC2 instance, with the guardrails checked at synth.
+ *
+ * Node names: configs carry fully qualified names (`etcd-1.dp.internal`),
+ * resolved by the VPC's DNS server from the private zone. A search domain
+ * would let short names work for glibc, but HAProxy's run-time resolver sends
+ * names as written, so the names in the configs must be complete.
  */
 export class AwsStack extends TerraformStack {
+  readonly platform: DataPlatform;
+  readonly target: AwsTarget;
+
   constructor(scope: Construct, id: string, props: AwsStackProps = {}) {
     super(scope, id);
-    new AwsProvider(this, 'aws', { region: props.region ?? 'eu-west-1' });
+    const region = props.region ?? 'eu-west-1';
+    const domain = props.domain ?? 'dp.internal';
+    new AwsProvider(this, 'aws', {
+      region,
+      defaultTags: [{ tags: { 'dataplatform:stack': id, 'dataplatform:managed-by': 'cdktf' } }],
+    });
+    const state = props.state ?? {};
+    const backend = new S3Backend(this, {
+      bucket: state.bucket ?? '',
+      key: state.key ?? 'data-platform/aws.tfstate',
+      region: state.region ?? region,
+      encrypt: true,
+    });
+    // S3 native locking (Terraform ≥ 1.10); the DynamoDB lock table is deprecated.
+    backend.addOverride('use_lockfile', true);
+    if (!state.bucket) {
+      Annotations.of(this).addWarning(
+        'aws stack: no state bucket is set (state.bucket, DP_STATE_BUCKET in main.ts): deploying needs one, see README "AWS"',
+      );
+    }
+
+    this.platform = new DataPlatform(this, 'platform', {
+      objectStorage: 's3',
+      ...props.settings,
+      placement: new NetworkPlacement(VPC_DNS, domain),
+    });
+    this.target = new AwsTarget(this, 'target', {
+      sizing: { patroni: { instanceType: 'm6i.large', dataVolumeGb: 100 } },
+      ...props.aws,
+      platform: this.platform,
+      region,
+      domain,
+    });
+    Aspects.of(this).add(new AwsGuardrails());
   }
 }

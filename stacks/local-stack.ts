@@ -20,6 +20,8 @@ export class LocalStack extends TerraformStack {
     super(scope, id);
     this.platform = new DataPlatform(this, 'platform', {
       ...props.settings,
+      // Docker can grant cAdvisor the host access it needs for per-container metrics.
+      monitoring: { containerMetrics: true, ...props.settings?.monitoring },
       placement: new NetworkPlacement(DOCKER_DNS),
     });
     this.target = new DockerTarget(this, 'docker', { ...props.docker, platform: this.platform });

@@ -1,11 +1,16 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { LocalStack } from '../stacks/local-stack';
-import { resources, synthLocalStack, type TfJson } from './helpers';
+import { resources, type TfJson } from './helpers';
 
-const tf = synthLocalStack();
+const stack = new LocalStack(Testing.app(), 'local');
+const tf = JSON.parse(Testing.synth(stack)) as TfJson;
 const containers = resources(tf, 'docker_container');
 const byName = (name: string) => containers.find((c) => c.name === `dp-${name}`)!;
+// The NodeSpecs behind the containers: what each one is meant to be.
+const specs = stack.platform.nodes;
+const services = containers.filter((c) => !specs.find((n) => `dp-${n.name}` === c.name)!.oneShot);
+const jobs = containers.filter((c) => specs.find((n) => `dp-${n.name}` === c.name)!.oneShot);
 
 /** Every string anywhere in a JSON value. */
 function strings(value: unknown): string[] {
@@ -21,16 +26,18 @@ describe('local stack', () => {
   });
 
   it('runs 3 etcd, 3 Patroni, HAProxy and PgBouncer containers on one network', () => {
-    expect(containers.map((c) => c.name).sort()).toEqual([
-      'dp-etcd-1',
-      'dp-etcd-2',
-      'dp-etcd-3',
-      'dp-haproxy',
-      'dp-patroni-1',
-      'dp-patroni-2',
-      'dp-patroni-3',
-      'dp-pgbouncer',
-    ]);
+    expect(containers.map((c) => c.name).sort()).toEqual(
+      expect.arrayContaining([
+        'dp-etcd-1',
+        'dp-etcd-2',
+        'dp-etcd-3',
+        'dp-haproxy',
+        'dp-patroni-1',
+        'dp-patroni-2',
+        'dp-patroni-3',
+        'dp-pgbouncer',
+      ]),
+    );
     const networks = Object.keys(tf.resource.docker_network!);
     expect(networks).toHaveLength(1);
     for (const c of containers) {
@@ -46,7 +53,10 @@ describe('local stack', () => {
     expect(deps('patroni-1')).toEqual(['dp-etcd-1', 'dp-etcd-2', 'dp-etcd-3']);
     expect(deps('haproxy')).toEqual(['dp-patroni-1', 'dp-patroni-2', 'dp-patroni-3']);
     expect(deps('pgbouncer')).toEqual(['dp-haproxy']);
-    for (const c of containers) expect(c.wait).toBe(true);
+    // Services are created once healthy, unless an init job is what makes them healthy.
+    for (const c of services) {
+      expect(c.wait).toBe(!specs.find((n) => `dp-${n.name}` === c.name)!.initializedBy);
+    }
   });
 
   it('runs Patroni on the rendered patroni.yml, not the image launcher', () => {
@@ -92,25 +102,38 @@ describe('local stack invariants', () => {
   });
 
   it('gives every stateful node a named volume', () => {
-    for (const name of ['etcd-1', 'etcd-2', 'etcd-3', 'patroni-1', 'patroni-2', 'patroni-3']) {
-      const volumes = byName(name).volumes as { volume_name: string }[];
+    const stateful = specs.filter((n) => n.stateful);
+    expect(stateful.length).toBeGreaterThan(6);
+    for (const n of stateful) {
+      const volumes = byName(n.name).volumes as { volume_name: string }[];
       expect(volumes.length).toBeGreaterThan(0);
       for (const v of volumes) expect(v.volume_name).toMatch(/^\$\{docker_volume\.[\w-]+\.name\}$/);
     }
-    expect(new Set(resources(tf, 'docker_volume').map((v) => v.name)).size).toBe(6);
+    const declared = specs.reduce((sum, n) => sum + n.volumes.length, 0);
+    expect(new Set(resources(tf, 'docker_volume').map((v) => v.name)).size).toBe(declared);
   });
 
-  it('gives every container a healthcheck, a memory limit and a restart policy', () => {
-    for (const c of containers) {
+  it('gives every service a healthcheck, a memory limit and a restart policy', () => {
+    for (const c of services) {
       expect(c.healthcheck.test.length).toBeGreaterThan(1);
       expect(c.memory).toBeGreaterThanOrEqual(64);
       expect(c.restart).toBe('unless-stopped');
     }
   });
 
+  it('runs every init job once to completion and fails the apply when it fails', () => {
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const c of jobs) {
+      expect(c).toMatchObject({ restart: 'no', must_run: false, attach: true, wait: false });
+      expect(c.healthcheck).toBeUndefined();
+      expect(c.memory).toBeGreaterThanOrEqual(64);
+      expect(c.lifecycle.postcondition).toEqual([expect.objectContaining({ condition: '${self.exit_code == 0}' })]);
+    }
+  });
+
   it('holds no literal password: every secret is a generated random_password', () => {
     const passwordIds = Object.keys(tf.resource.random_password!);
-    expect(passwordIds).toHaveLength(4);
+    expect(passwordIds).toHaveLength(stack.platform.secrets.length);
     for (const p of resources(tf, 'random_password')) expect(p).toMatchObject({ length: 32, special: false });
     const ref = /\$\{random_password\.[\w-]+\.result\}/;
     for (const c of containers) {
@@ -120,10 +143,11 @@ describe('local stack invariants', () => {
       }
     }
     const userlist = byName('pgbouncer').upload.find((u: { file: string }) => u.file.endsWith('userlist.txt')).content;
-    expect(userlist).toMatch(new RegExp(`^"app" "${ref.source}"\\n$`));
+    expect(userlist).toMatch(new RegExp(`^"app" "${ref.source}"\\n"pgbouncer_exporter" "${ref.source}"\\n$`));
     // No placeholder escaped resolution, and no file carries a password key with a literal value.
     const all = strings(tf as TfJson);
-    expect(all.filter((s) => s.includes('{{secret:'))).toEqual([]);
-    expect(all.filter((s) => /password:\s*\S/i.test(s))).toEqual([]);
+    expect(all.filter((s) => s.includes('{{secret:') || s.includes('{{id:'))).toEqual([]);
+    // A `password:` key may only introduce a nested reference (e.g. ClickHouse's from_env), never a value on its line.
+    expect(all.filter((s) => /password:[ \t]*[^\s]/i.test(s))).toEqual([]);
   });
 });

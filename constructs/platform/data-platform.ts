@@ -1,7 +1,16 @@
 import { Construct, type IConstruct } from 'constructs';
+import { cdcTopics, postgresBootstrap, resolveCdc, type CdcProps } from '../cdc/cdc-settings';
+import { DebeziumConnect } from '../cdc/debezium-connect';
+import { ClickHouseCluster, type ClickHouseClusterProps } from '../clickhouse/clickhouse-cluster';
+import { KafkaCluster, type KafkaClusterProps } from '../kafka/kafka-cluster';
+import { MongoReplicaSet, type MongoReplicaSetProps } from '../mongo/mongo-replica-set';
+import { MinioStorage, type MinioProps } from '../storage/minio';
+import { Monitoring, type MonitoringProps } from '../monitoring/monitoring';
 import { EtcdCluster, type EtcdClusterProps } from '../postgres/etcd-cluster';
 import { PostgresHa, type PostgresHaProps } from '../postgres/postgres-ha';
+import { idPlaceholder, type GeneratedIdSpec } from './generated-ids';
 import type { NodeSpec } from './node-spec';
+import { checkBucketName, type BucketSpec, type ObjectStorageMode } from './object-storage';
 import type { Placement } from './placement';
 import { secretPlaceholder, type SecretSpec } from './secrets';
 import { ValidationError } from './validation';
@@ -18,6 +27,24 @@ export interface DataPlatformProps {
   readonly etcd?: EtcdClusterProps;
   /** @default 3 Patroni members behind HAProxy and PgBouncer, see PostgresHaProps */
   readonly postgres?: PostgresHaProps;
+  /**
+   * Where buckets live: MinIO nodes in the platform, or S3 provided by the AWS target.
+   * Chosen by the stack (see object-storage.ts).
+   * @default 'minio'
+   */
+  readonly objectStorage?: ObjectStorageMode;
+  /** `false` leaves Kafka out (and with it CDC). @default 3 combined KRaft nodes, see KafkaClusterProps */
+  readonly kafka?: KafkaClusterProps | false;
+  /** `false` leaves MongoDB out. @default a 3-member replica set, see MongoReplicaSetProps */
+  readonly mongo?: MongoReplicaSetProps | false;
+  /** `false` runs no Debezium. @default 2 Connect workers capturing DEMO_STREAMS, see CdcProps */
+  readonly cdc?: CdcProps | false;
+  /** `false` leaves ClickHouse out. @default 2 replicas on 3 Keeper nodes, see ClickHouseClusterProps */
+  readonly clickhouse?: ClickHouseClusterProps | false;
+  /** Buckets, and the MinIO node holding them in `minio` mode. @default see MinioProps */
+  readonly storage?: MinioProps;
+  /** Prometheus, Alertmanager and Grafana over every component's registered monitoring. @default see MonitoringProps */
+  readonly monitoring?: MonitoringProps;
 }
 
 /**
@@ -36,14 +63,81 @@ export class DataPlatform extends Construct {
   readonly placement: Placement;
   readonly etcd: EtcdCluster;
   readonly postgres: PostgresHa;
+  readonly objectStorage: ObjectStorageMode;
+  readonly kafka?: KafkaCluster;
+  readonly mongo?: MongoReplicaSet;
+  readonly cdc?: DebeziumConnect;
+  readonly clickhouse?: ClickHouseCluster;
+  readonly storage: MinioStorage;
+  readonly monitoring: Monitoring;
   private readonly nodeList: NodeSpec[] = [];
   private readonly secretList = new Map<string, SecretSpec>();
+  private readonly idList = new Map<string, GeneratedIdSpec>();
+  private readonly bucketList = new Map<string, BucketSpec>();
 
   constructor(scope: Construct, id: string, props: DataPlatformProps) {
     super(scope, id);
     this.placement = props.placement;
+    this.objectStorage = props.objectStorage ?? 'minio';
     this.etcd = new EtcdCluster(this, 'etcd', props.etcd);
-    this.postgres = new PostgresHa(this, 'postgres', { ...props.postgres, etcd: this.etcd });
+    // CDC settings come first: Postgres creates the capture role and tables at
+    // bootstrap, Mongo the capture user, Kafka the change topics.
+    const cdc = props.cdc === false ? undefined : resolveCdc(props.cdc ?? {});
+    if (cdc && props.kafka === false) {
+      throw new ValidationError('cdc needs kafka, which is disabled: enable kafka or set cdc: false');
+    }
+    const pgCdc = cdc && postgresBootstrap(cdc);
+    this.postgres = new PostgresHa(this, 'postgres', {
+      ...props.postgres,
+      etcd: this.etcd,
+      ...(pgCdc ? { cdc: pgCdc } : {}),
+    });
+    const mongoCollections = cdc?.streams.filter((s) => s.source === 'mongo').map((s) => s.table) ?? [];
+    if (props.mongo !== false) {
+      this.mongo = new MongoReplicaSet(this, 'mongo', {
+        ...props.mongo,
+        ...(mongoCollections.length ? { cdc: { user: cdc!.mongo.user, collections: mongoCollections } } : {}),
+      });
+    }
+    const mongoDatabase = this.mongo?.database ?? '';
+    if (props.kafka !== false) {
+      const derived = cdc ? cdcTopics(cdc, mongoDatabase) : [];
+      const declared = props.kafka?.topics ?? [];
+      const clash = declared.find((t) => derived.some((d) => d.name === t.name));
+      if (clash) {
+        throw new ValidationError(
+          `kafka.topics[${clash.name}] is a CDC topic, which the cdc component declares itself: remove it from kafka.topics`,
+        );
+      }
+      this.kafka = new KafkaCluster(this, 'kafka', { ...props.kafka, topics: [...declared, ...derived] });
+    }
+    if (cdc && this.kafka) {
+      this.cdc = new DebeziumConnect(this, 'cdc', {
+        props: props.cdc || {},
+        settings: cdc,
+        kafka: this.kafka,
+        postgres: this.postgres,
+        ...(this.mongo ? { mongo: this.mongo } : {}),
+      });
+    }
+    if (props.clickhouse !== false) {
+      this.clickhouse = new ClickHouseCluster(this, 'clickhouse', {
+        ...props.clickhouse,
+        ...(this.cdc && this.kafka
+          ? {
+              cdc: {
+                sinks: this.cdc.settings.streams.map((stream) => ({ stream, topic: this.cdc!.topics[stream.table]! })),
+                brokers: this.kafka.bootstrapServers,
+                dependsOn: [this.kafka.topicsJob.name],
+              },
+            }
+          : {}),
+      });
+    }
+    // Last: it creates the buckets the components above declared.
+    this.storage = new MinioStorage(this, 'storage', props.storage);
+    // After every component: it renders what they registered.
+    this.monitoring = new Monitoring(this, 'monitoring', props.monitoring);
   }
 
   get nodes(): readonly NodeSpec[] {
@@ -54,11 +148,25 @@ export class DataPlatform extends Construct {
     return [...this.secretList.values()];
   }
 
+  get generatedIds(): readonly GeneratedIdSpec[] {
+    return [...this.idList.values()];
+  }
+
+  get buckets(): readonly BucketSpec[] {
+    return [...this.bucketList.values()];
+  }
+
   /** Adds nodes, rejecting a name or published host port that is already taken. */
   addNodes(nodes: readonly NodeSpec[]): void {
     for (const node of nodes) {
       if (this.nodeList.some((n) => n.name === node.name)) {
         throw new ValidationError(`node name '${node.name}' is used twice: node names must be unique in the platform`);
+      }
+      if (!node.oneShot && !node.health) {
+        throw new ValidationError(`node '${node.name}' is a service without a health check: give it one`);
+      }
+      if (node.oneShot && (node.health || node.initializedBy)) {
+        throw new ValidationError(`node '${node.name}' is a one-shot job: it takes no health check or initializedBy`);
       }
       for (const dep of node.dependsOn) {
         if (!this.nodeList.some((n) => n.name === dep)) {
@@ -85,5 +193,19 @@ export class DataPlatform extends Construct {
   secret(spec: SecretSpec): string {
     this.secretList.set(spec.name, this.secretList.get(spec.name) ?? spec);
     return secretPlaceholder(spec.name);
+  }
+
+  /** Declares a generated ID (see generated-ids.ts) and returns its placeholder. Same name, same placeholder. */
+  generatedId(spec: GeneratedIdSpec): string {
+    this.idList.set(spec.name, this.idList.get(spec.name) ?? spec);
+    return idPlaceholder(spec.name);
+  }
+
+  /** Declares a bucket (see object-storage.ts) and returns its name; declaring it again adds its users. */
+  bucket(spec: BucketSpec): string {
+    const known = this.bucketList.get(checkBucketName(spec.name));
+    const users = [...new Set([...(known?.users ?? []), ...(spec.users ?? [])])];
+    this.bucketList.set(spec.name, { ...(known ?? spec), users });
+    return spec.name;
   }
 }

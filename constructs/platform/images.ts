@@ -18,6 +18,42 @@ export const IMAGES = {
   haproxy: { repository: 'haproxy', tag: '3.2.25' },
   /** Alpine, uid 70, ships pg_isready; only writes its own ini when none is mounted. */
   pgbouncer: { repository: 'edoburu/pgbouncer', tag: 'v1.25.2-p0' },
+  /** Official Apache image (4.4.0 exists, but only its docs were seen); appuser, /opt/kafka, no curl or wget. */
+  kafka: { repository: 'apache/kafka', tag: '4.3.1' },
+  /**
+   * Debezium's Kafka Connect image, on quay (Docker Hub's debezium/connect stopped at
+   * 3.0.0.Final; fallback pin 3.6.3.Final). User kafka, KAFKA_HOME=/kafka, curl included.
+   */
+  debeziumConnect: { repository: 'quay.io/debezium/connect', tag: '3.7.0.Final' },
+  /** Official image, 8.0 line; mongod runs as uid 999; the entrypoint does not chown the keyfile. */
+  mongo: { repository: 'mongo', tag: '8.0.32-noble' },
+  /** Official image, 26.8 LTS line; uid 101, wget included (health on /ping). */
+  clickhouse: { repository: 'clickhouse/clickhouse-server', tag: '26.8.19.9' },
+  /** Standalone Keeper, same release as the server. */
+  clickhouseKeeper: { repository: 'clickhouse/clickhouse-keeper', tag: '26.8.19.9' },
+  /**
+   * The last MinIO server release published as an image (upstream went source-only
+   * in 2025-10). High risk: mirror it into your own registry and set storage.image.
+   */
+  minio: { repository: 'quay.io/minio/minio', tag: 'RELEASE.2025-09-07T16-13-09Z' },
+  /** MinIO client for the bucket job, its last published release (same risk as the server). */
+  minioClient: { repository: 'quay.io/minio/mc', tag: 'RELEASE.2025-08-13T08-35-41Z' },
+  /** Busybox base, runs as nobody; entrypoint is the binary, so a command is its flags. */
+  prometheus: { repository: 'prom/prometheus', tag: 'v3.15.0' },
+  /** Busybox base; entrypoint is the binary. */
+  alertmanager: { repository: 'prom/alertmanager', tag: 'v0.34.1' },
+  /** grafana/grafana (grafana-oss is deprecated); Alpine with curl. */
+  grafana: { repository: 'grafana/grafana', tag: '13.2.3' },
+  /** prometheus-community's exporter; 0.20 renamed the replication slot metrics to pg_replication_slots_*. */
+  postgresExporter: { repository: 'quay.io/prometheuscommunity/postgres-exporter', tag: 'v0.20.1' },
+  /** prometheus-community's exporter (Dockerfile at v0.12.1: busybox base, entrypoint the binary). */
+  pgbouncerExporter: { repository: 'prometheuscommunity/pgbouncer-exporter', tag: 'v0.12.1' },
+  /** Percona's exporter; tags have no `v`. FROM scratch (Dockerfile at v0.53.0): no shell. */
+  mongodbExporter: { repository: 'percona/mongodb_exporter', tag: '0.53.0' },
+  /** Consumer lag and partition state; busybox base (Dockerfile at v1.9.0). */
+  kafkaExporter: { repository: 'danielqsj/kafka-exporter', tag: 'v1.9.0' },
+  /** Container metrics for the Docker target (deploy/Dockerfile at v0.60.5: Alpine, healthcheck.sh). */
+  cadvisor: { repository: 'ghcr.io/google/cadvisor', tag: 'v0.60.5' },
 } as const satisfies Record<string, ImageRef>;
 
 export function imageName(image: ImageRef): string {

@@ -70,10 +70,57 @@ export interface NodeSpec {
   readonly volumes: readonly VolumeSpec[];
   /** Whether the node holds state that must survive a restart or replacement. */
   readonly stateful: boolean;
-  readonly health: HealthCheck;
+  /** Required for services; a one-shot job has none (it is done when it exits 0). */
+  readonly health?: HealthCheck;
   readonly memoryMb: number;
-  /** Nodes that must be healthy before this one starts. */
+  /**
+   * Nodes that must be ready before this one starts: healthy for a service,
+   * finished with exit code 0 for a one-shot job.
+   */
   readonly dependsOn: readonly string[];
+  /**
+   * A one-shot job (create topics, register connectors, apply DDL…): it runs to
+   * completion once per deploy, is never restarted, and a non-zero exit fails
+   * the deploy. Jobs must be idempotent: targets re-run them when they change.
+   * @default false: a long-running service
+   */
+  readonly oneShot?: boolean;
+  /**
+   * The one-shot job without which this service never turns healthy (e.g. a
+   * MongoDB member is healthy only once `rs.initiate` has run). Targets start
+   * the service without waiting for its health, and dependants wait for the
+   * job instead, which must itself wait until the service is ready.
+   * @default none: the service turns healthy on its own
+   */
+  readonly initializedBy?: string;
+  /**
+   * The ports this node opens connections to. Targets with a network of their
+   * own (AWS security groups) allow exactly these, plus peer traffic between
+   * members of one component on the component's ports. Declare it when the
+   * default below would open too much or miss a connection.
+   * @default every port of every node in dependsOn, plus every `<host>:<port>`
+   * of another node that this node's env, command or files name
+   */
+  readonly connectsTo?: readonly PortRef[];
+  /**
+   * Access to the host the node runs on, for agents that observe that host
+   * (cAdvisor reads its cgroups and the container engine's state). A target
+   * that cannot grant it must reject the node rather than run it without.
+   * @default none
+   */
+  readonly hostAccess?: HostAccess;
+}
+
+export interface HostAccess {
+  readonly privileged: boolean;
+  /** Host paths mounted read-only into the node. */
+  readonly mounts: readonly { readonly hostPath: string; readonly path: string }[];
+}
+
+/** A named port of a node, e.g. `{ node: 'haproxy', port: 'primary' }`. */
+export interface PortRef {
+  readonly node: string;
+  readonly port: string;
 }
 
 /** `host:port` of a node's named port as other nodes reach it. */

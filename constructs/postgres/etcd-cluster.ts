@@ -3,7 +3,9 @@ import { DataPlatform } from '../platform/data-platform';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkOddCount, checkPinned } from '../platform/validation';
+import { MonitoringRegistry } from '../monitoring/registry';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, renderEtcdConfig } from './etcd-config';
+import { etcdMonitoring } from './etcd-monitoring';
 
 export interface EtcdClusterProps {
   /**
@@ -77,5 +79,6 @@ export class EtcdCluster extends Construct {
     }));
     this.clientEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'client', ETCD_CLIENT_PORT) }));
     platform.addNodes(this.nodes);
+    MonitoringRegistry.of(this).register(etcdMonitoring(this.nodes));
   }
 }

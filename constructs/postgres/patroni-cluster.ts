@@ -3,14 +3,20 @@ import { DataPlatform } from '../platform/data-platform';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
+import { MonitoringRegistry } from '../monitoring/registry';
 import type { EtcdCluster } from './etcd-cluster';
+import { patroniMonitoring } from './patroni-monitoring';
+import { MONITOR_USER, postgresMonitoring } from './postgres-monitoring';
 import {
   APP_PASSWORD_ENV,
+  CDC_PASSWORD_ENV,
+  MONITOR_PASSWORD_ENV,
   PATRONI_PASSWORD_ENV,
   PATRONI_REST_PORT,
   PG_PORT,
   renderPatroniYaml,
   renderPostBootstrap,
+  type CdcBootstrap,
   type LogicalSlot,
   type PatroniDcsSettings,
 } from './patroni-config';
@@ -64,6 +70,8 @@ export interface PatroniClusterProps {
   readonly restHostPortBase?: number;
   /** @default IMAGES.patroni */
   readonly image?: ImageRef;
+  /** Image of the Postgres exporter beside each member. @default IMAGES.postgresExporter */
+  readonly exporterImage?: ImageRef;
   /** @default 1024 */
   readonly memoryMb?: number;
 }
@@ -82,6 +90,8 @@ export interface PatroniSettings extends PatroniDcsSettings {
 
 export interface PatroniClusterConstructProps extends PatroniClusterProps {
   readonly etcd: EtcdCluster;
+  /** CDC role, tables and publication to create at bootstrap (from the cdc component). @default none */
+  readonly cdc?: CdcBootstrap;
 }
 
 /** Postgres members managed by Patroni, with etcd as the DCS. */
@@ -119,6 +129,8 @@ export class PatroniCluster extends Construct {
       [PATRONI_PASSWORD_ENV.replication]: secret('postgres-replication', 'Postgres streaming replication role'),
       [PATRONI_PASSWORD_ENV.rewind]: secret('postgres-rewind', 'Postgres pg_rewind role'),
       [APP_PASSWORD_ENV]: secret('postgres-app', `Postgres application role (${s.appUser})`),
+      ...(props.cdc ? { [CDC_PASSWORD_ENV]: secret('postgres-cdc', `Postgres CDC role (${props.cdc.user})`) } : {}),
+      [MONITOR_PASSWORD_ENV]: secret('postgres-monitor', `Postgres monitoring role (${MONITOR_USER})`),
     };
     this.appPassword = env[APP_PASSWORD_ENV]!;
     const members = Array.from({ length: count }, (_, i) => `patroni-${i + 1}`);
@@ -154,7 +166,12 @@ export class PatroniCluster extends Construct {
         },
         {
           path: POST_BOOTSTRAP_PATH,
-          content: renderPostBootstrap({ database: s.database, appUser: s.appUser }),
+          content: renderPostBootstrap({
+            database: s.database,
+            appUser: s.appUser,
+            ...(props.cdc ? { cdc: props.cdc } : {}),
+            monitorUser: MONITOR_USER,
+          }),
           mode: '0755',
         },
       ],
@@ -171,10 +188,23 @@ export class PatroniCluster extends Construct {
       },
       memoryMb,
       dependsOn: props.etcd.nodes.map((n) => n.name),
+      // Members talk to etcd's client port only (peer traffic is etcd's own).
+      connectsTo: props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
     }));
     this.postgresEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'postgres', PG_PORT) }));
     this.restPorts = members.map((m) => p.port(m, 'rest', PATRONI_REST_PORT));
     platform.addNodes(this.nodes);
+    const monitoring = MonitoringRegistry.of(this);
+    monitoring.register(patroniMonitoring({ members: this.nodes, ...s }));
+    monitoring.register(
+      postgresMonitoring({
+        members: members.map((node, i) => ({ node, postgres: this.postgresEndpoints[i]! })),
+        logicalSlots: s.logicalSlots.map((slot) => slot.name),
+        monitorPassword: env[MONITOR_PASSWORD_ENV]!,
+        image: checkPinned('postgres.patroni.exporterImage', props.exporterImage ?? IMAGES.postgresExporter),
+        placement: p,
+      }),
+    );
   }
 }
 

@@ -128,24 +128,75 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
   });
 }
 
+/** Env var the post-bootstrap script reads the monitoring role's password from. */
+export const MONITOR_PASSWORD_ENV = 'MONITOR_DB_PASSWORD';
+
+/** Env var the post-bootstrap script reads the CDC role's password from. */
+export const CDC_PASSWORD_ENV = 'DEBEZIUM_DB_PASSWORD';
+
+/** What change data capture needs in the application database, created at bootstrap. */
+export interface CdcBootstrap {
+  /** Login role with REPLICATION; it may read the captured tables and write the heartbeat, nothing else. */
+  readonly user: string;
+  /**
+   * Publication of the captured tables and the heartbeat table. Created here, before
+   * Patroni creates the permanent slot, so the slot never decodes WAL from before it.
+   */
+  readonly publication: string;
+  /** Captured tables: name and `CREATE TABLE` statement; owned by the application role. */
+  readonly tables: readonly { readonly name: string; readonly ddl: string }[];
+  readonly heartbeatTable: { readonly name: string; readonly ddl: string };
+}
+
 export interface PostBootstrapInput {
   readonly database: string;
   readonly appUser: string;
+  /** @default no CDC objects */
+  readonly cdc?: CdcBootstrap;
+  /** Login role with pg_monitor for the Postgres exporters. @default none */
+  readonly monitorUser?: string;
 }
 
 /**
  * Run once by Patroni on the member that initialises the cluster, with a
- * superuser connection URL as $1. Creates the application role and database;
- * the password arrives through the environment, never through this file.
+ * superuser connection URL as $1. Creates the application role and database
+ * (and, with CDC, the capture role, tables and publication); passwords arrive
+ * through the environment, never through this file.
  */
 export function renderPostBootstrap(input: PostBootstrapInput): string {
+  const { cdc } = input;
   return [
     '#!/bin/sh',
     'set -eu',
-    `psql "$1" -v ON_ERROR_STOP=1 -v app_password="$${APP_PASSWORD_ENV}" <<'SQL'`,
+    `psql "$1" -v ON_ERROR_STOP=1 -v app_password="$${APP_PASSWORD_ENV}"` +
+      (cdc ? ` -v cdc_password="$${CDC_PASSWORD_ENV}"` : '') +
+      (input.monitorUser ? ` -v monitor_password="$${MONITOR_PASSWORD_ENV}"` : '') +
+      ` <<'SQL'`,
     `CREATE ROLE ${input.appUser} LOGIN PASSWORD :'app_password';`,
     `CREATE DATABASE ${input.database} OWNER ${input.appUser};`,
+    ...(input.monitorUser
+      ? [`CREATE ROLE ${input.monitorUser} LOGIN PASSWORD :'monitor_password' IN ROLE pg_monitor;`]
+      : []),
+    ...(cdc ? cdcStatements(input.database, input.appUser, cdc) : []),
     'SQL',
     '',
   ].join('\n');
+}
+
+function cdcStatements(database: string, appUser: string, cdc: CdcBootstrap): string[] {
+  const tables = cdc.tables.map((t) => t.name);
+  const all = [...tables, cdc.heartbeatTable.name];
+  return [
+    `CREATE ROLE ${cdc.user} LOGIN REPLICATION PASSWORD :'cdc_password';`,
+    `GRANT CONNECT ON DATABASE ${database} TO ${cdc.user};`,
+    `\\connect ${database}`,
+    `SET ROLE ${appUser};`,
+    ...cdc.tables.map((t) => t.ddl),
+    cdc.heartbeatTable.ddl,
+    'RESET ROLE;',
+    `GRANT USAGE ON SCHEMA public TO ${cdc.user};`,
+    ...(tables.length ? [`GRANT SELECT ON ${tables.join(', ')} TO ${cdc.user};`] : []),
+    `GRANT SELECT, INSERT, UPDATE ON ${cdc.heartbeatTable.name} TO ${cdc.user};`,
+    `CREATE PUBLICATION ${cdc.publication} FOR TABLE ${all.join(', ')};`,
+  ];
 }

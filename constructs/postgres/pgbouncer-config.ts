@@ -13,6 +13,8 @@ export interface PgbouncerConfigInput {
   readonly authFile: string;
   readonly maxClientConnections: number;
   readonly poolSize: number;
+  /** Users allowed read-only SHOW commands on the admin console (the exporter). @default none */
+  readonly statsUsers?: readonly string[];
 }
 
 /** Client-facing database names: `<db>_rw` follows the leader, `<db>_ro` is spread over replicas. */
@@ -47,6 +49,7 @@ export function renderPgbouncerIni(input: PgbouncerConfigInput): string {
       server_check_delay: 5,
       server_login_retry: 1,
       ignore_startup_parameters: 'extra_float_digits',
+      ...(input.statsUsers?.length ? { stats_users: input.statsUsers.join(', ') } : {}),
     },
   });
 }

@@ -4,9 +4,13 @@ import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
+import type { CdcBootstrap } from './patroni-config';
 import { HAPROXY_PORTS, renderHaproxyCfg } from './haproxy-config';
 import { PatroniCluster, type PatroniClusterProps } from './patroni-cluster';
+import { MonitoringRegistry } from '../monitoring/registry';
+import { haproxyMonitoring } from './haproxy-monitoring';
 import { PGBOUNCER_PORT, renderPgbouncerIni, renderPgbouncerUserlist } from './pgbouncer-config';
+import { PGBOUNCER_STATS_USER, pgbouncerMonitoring } from './pgbouncer-monitoring';
 
 export interface HaproxyProps {
   /** Host port for read-write connections (the leader). @default 5000 */
@@ -30,6 +34,8 @@ export interface PgbouncerProps {
   readonly maxClientConnections?: number;
   /** @default IMAGES.pgbouncer */
   readonly image?: ImageRef;
+  /** @default IMAGES.pgbouncerExporter */
+  readonly exporterImage?: ImageRef;
   /** @default 128 */
   readonly memoryMb?: number;
 }
@@ -58,11 +64,19 @@ export class PostgresHa extends Construct {
   readonly readWrite: Endpoint;
   readonly readOnly: Endpoint;
 
-  constructor(scope: Construct, id: string, props: PostgresHaProps & { readonly etcd: EtcdCluster }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: PostgresHaProps & { readonly etcd: EtcdCluster; readonly cdc?: CdcBootstrap },
+  ) {
     super(scope, id);
     const platform = DataPlatform.of(this);
     const p = platform.placement;
-    this.patroni = new PatroniCluster(this, 'patroni', { ...props.patroni, etcd: props.etcd });
+    this.patroni = new PatroniCluster(this, 'patroni', {
+      ...props.patroni,
+      etcd: props.etcd,
+      ...(props.cdc ? { cdc: props.cdc } : {}),
+    });
 
     const h = props.haproxy ?? {};
     const router = 'haproxy';
@@ -123,6 +137,10 @@ export class PostgresHa extends Construct {
     const pooler = 'pgbouncer';
     const poolerPort = p.port(pooler, 'pgbouncer', PGBOUNCER_PORT);
     const s = this.patroni.settings;
+    const statsPassword = platform.secret({
+      name: 'pgbouncer-stats',
+      description: `PgBouncer stats user (${PGBOUNCER_STATS_USER})`,
+    });
     this.pgbouncer = {
       name: pooler,
       component: 'pgbouncer',
@@ -143,11 +161,15 @@ export class PostgresHa extends Construct {
               min: 10,
             }),
             poolSize: checkInt('postgres.pgbouncer.poolSize', b.poolSize ?? 20, { min: 1, max: s.maxConnections }),
+            statsUsers: [PGBOUNCER_STATS_USER],
           }),
         },
         {
           path: `${PGBOUNCER_DIR}/userlist.txt`,
-          content: renderPgbouncerUserlist([{ name: s.appUser, password: this.patroni.appPassword }]),
+          content: renderPgbouncerUserlist([
+            { name: s.appUser, password: this.patroni.appPassword },
+            { name: PGBOUNCER_STATS_USER, password: statsPassword },
+          ]),
         },
       ],
       ports: [{ name: 'pgbouncer', port: poolerPort, hostPort: b.hostPort ?? PGBOUNCER_PORT }],
@@ -156,7 +178,22 @@ export class PostgresHa extends Construct {
       health: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(PGBOUNCER_PORT)] },
       memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 128, { min: 32 }),
       dependsOn: [router],
+      connectsTo: [
+        { node: router, port: 'primary' },
+        { node: router, port: 'replicas' },
+      ],
     };
     platform.addNodes([this.haproxy, this.pgbouncer]);
+    const monitoring = MonitoringRegistry.of(this);
+    monitoring.register(haproxyMonitoring(router));
+    monitoring.register(
+      pgbouncerMonitoring({
+        pooler,
+        endpoint: { host: p.host(pooler), port: poolerPort },
+        statsPassword,
+        image: checkPinned('postgres.pgbouncer.exporterImage', b.exporterImage ?? IMAGES.pgbouncerExporter),
+        placement: p,
+      }),
+    );
   }
 }

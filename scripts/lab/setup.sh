@@ -281,3 +281,40 @@ loopback lab installed under $LAB_HOME ($(($(date +%s) - START_TS))s)
   debezium          $DEBEZIUM_VERSION (plugin.path=$LAB_HOME/connect-plugins)
   java              $(java -version 2>&1 | first)
 EOF
+
+# ---------------------------------------------------------------------------
+# 6. AWS target checks (test/aws): checkov scans the synthesized aws stack,
+#    and the instance boot script is linted with ShellCheck. Kept apart from the lab.
+# ---------------------------------------------------------------------------
+CHECKOV_VERSION=3.3.30
+CHECKOV_VENV="$LAB_HOME/checkov-venv"
+if ! pkg_installed shellcheck; then
+  log "apt: installing shellcheck"
+  quiet apt-get update -q
+  quiet apt-get install -y -q --no-install-recommends shellcheck
+fi
+if [[ $("$CHECKOV_VENV/bin/checkov" --version 2>/dev/null || true) != "$CHECKOV_VERSION" ]]; then
+  log "pip: checkov $CHECKOV_VERSION -> $CHECKOV_VENV"; t0=$SECONDS
+  quiet /usr/bin/python3 -m venv --clear "$CHECKOV_VENV"
+  quiet env PIP_DISABLE_PIP_VERSION_CHECK=1 "$CHECKOV_VENV/bin/pip" install -q --no-cache-dir \
+    -c "$SCRIPT_DIR/checkov-constraints.txt" "checkov==$CHECKOV_VERSION"
+  [[ $("$CHECKOV_VENV/bin/checkov" --version) == "$CHECKOV_VERSION" ]] || die "checkov install did not verify"
+  log "  pip done in $((SECONDS - t0))s"
+fi
+echo "  checkov           $("$CHECKOV_VENV/bin/checkov" --version)  [$CHECKOV_VENV/bin]"
+echo "  shellcheck        $(shellcheck --version | sed -n 's/^version: //p')"
+
+# ---------------------------------------------------------------------------
+# 7. ClickHouse engine for the CDC DDL checks (test/streaming): chDB embeds a
+#    recent ClickHouse; no ClickHouse server package is available here.
+# ---------------------------------------------------------------------------
+CHDB_VERSION=4.4.0
+CHDB_VENV="$LAB_HOME/chdb-venv"
+if [[ $("$CHDB_VENV/bin/python" -c 'import chdb; print(chdb.__version__)' 2>/dev/null || true) != "$CHDB_VERSION" ]]; then
+  log "pip: chdb $CHDB_VERSION -> $CHDB_VENV"; t0=$SECONDS
+  quiet /usr/bin/python3 -m venv --clear "$CHDB_VENV"
+  quiet env PIP_DISABLE_PIP_VERSION_CHECK=1 "$CHDB_VENV/bin/pip" install -q --no-cache-dir \
+    "chdb==$CHDB_VERSION" chdb-core==26.9.0 numpy==2.4.6 pandas==3.1.1 pyarrow==26.0.1 python-dateutil==4.0.0 tzdata==2026.6
+  log "  pip done in $((SECONDS - t0))s"
+fi
+echo "  chdb              $("$CHDB_VENV/bin/python" -c 'import chdb; print(chdb.__version__, "engine", chdb.engine_version)')  [$CHDB_VENV]"

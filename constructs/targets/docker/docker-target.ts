@@ -1,13 +1,15 @@
-import { Container } from '@cdktf/provider-docker/lib/container';
+import { Container, type ContainerConfig } from '@cdktf/provider-docker/lib/container';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { Id } from '@cdktf/provider-random/lib/id';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DataPlatform } from '../../platform/data-platform';
+import { GENERATED_ID_BYTES, resolveIds } from '../../platform/generated-ids';
 import { imageName } from '../../platform/images';
 import type { NodeSpec } from '../../platform/node-spec';
 import { resolveSecrets } from '../../platform/secrets';
@@ -49,7 +51,15 @@ export class DockerTarget extends Construct {
         new Password(this, `secret-${s.name}`, { length: s.length ?? 32, special: false }),
       ]),
     );
-    const render = (text: string) => resolveSecrets(escapeInterpolation(text), (name) => passwords.get(name)!.result);
+    // Generated IDs are random_id values, kept in the state like the passwords (see generated-ids.ts).
+    const ids = new Map(
+      platform.generatedIds.map((g) => [g.name, new Id(this, `id-${g.name}`, { byteLength: GENERATED_ID_BYTES })]),
+    );
+    const render = (text: string) =>
+      resolveIds(
+        resolveSecrets(escapeInterpolation(text), (name) => passwords.get(name)!.result),
+        (name) => ids.get(name)!.b64Url,
+      );
 
     const network = new Network(this, 'network', { name: `${prefix}-net`, driver: 'bridge' });
     const images = new Map<string, Image>();
@@ -71,7 +81,7 @@ export class DockerTarget extends Construct {
           network,
           volumeName: (v) => new Volume(this, `volume-${node.name}-${v}`, { name: `${prefix}-${node.name}-${v}` }).name,
           render,
-          dependsOn: node.dependsOn.map((d) => containers.get(d)!),
+          dependsOn: dependencies(platform.nodes, node).map((d) => containers.get(d)!),
           waitTimeout,
         }),
       );
@@ -103,7 +113,6 @@ export class DockerTarget extends Construct {
       waitTimeout: number;
     },
   ): Container {
-    const h = node.health;
     return new Container(this, `node-${node.name}`, {
       name: ctx.name,
       image: ctx.image.imageId,
@@ -115,19 +124,17 @@ export class DockerTarget extends Construct {
       ports: node.ports
         .filter((p) => p.hostPort !== undefined)
         .map((p) => ({ internal: p.port, external: p.hostPort!, ip: PUBLISH_HOST, protocol: p.protocol ?? 'tcp' })),
-      volumes: node.volumes.map((v) => ({ volumeName: ctx.volumeName(v.name), containerPath: v.path })),
-      healthcheck: {
-        test: [...h.test],
-        interval: `${h.intervalSeconds ?? 5}s`,
-        timeout: `${h.timeoutSeconds ?? 3}s`,
-        retries: h.retries ?? 10,
-        startPeriod: `${h.startPeriodSeconds ?? 10}s`,
-      },
+      volumes: [
+        ...node.volumes.map((v) => ({ volumeName: ctx.volumeName(v.name), containerPath: v.path })),
+        ...(node.hostAccess?.mounts ?? []).map((m) => ({
+          hostPath: m.hostPath,
+          containerPath: m.path,
+          readOnly: true,
+        })),
+      ],
+      ...(node.hostAccess?.privileged ? { privileged: true } : {}),
+      ...(node.oneShot ? oneShot(ctx.name) : service(node, ctx.waitTimeout)),
       memory: node.memoryMb,
-      restart: 'unless-stopped',
-      wait: true,
-      waitTimeout: ctx.waitTimeout,
-      mustRun: true,
       logDriver: 'json-file',
       logOpts: { 'max-size': '10m', 'max-file': '3' },
       labels: [
@@ -137,6 +144,63 @@ export class DockerTarget extends Construct {
       dependsOn: ctx.dependsOn,
     });
   }
+}
+
+/**
+ * A service: restarted unless stopped, and (unless an init job gates its
+ * health) created only once healthy, so dependants start on a ready node.
+ */
+function service(node: NodeSpec, waitTimeout: number): Partial<ContainerConfig> {
+  const h = node.health!;
+  return {
+    healthcheck: {
+      test: [...h.test],
+      interval: `${h.intervalSeconds ?? 5}s`,
+      timeout: `${h.timeoutSeconds ?? 3}s`,
+      retries: h.retries ?? 10,
+      startPeriod: `${h.startPeriodSeconds ?? 10}s`,
+    },
+    restart: 'unless-stopped',
+    wait: !node.initializedBy,
+    waitTimeout,
+    mustRun: true,
+  };
+}
+
+/**
+ * A one-shot job (kreuzwerker/docker 3.x): `attach` makes Terraform wait for
+ * the exit and keep the logs, `must_run = false` accepts a stopped container,
+ * and the postcondition turns a non-zero exit code into a failed apply, so
+ * nothing that depends on the job is created after it failed.
+ */
+function oneShot(name: string): Partial<ContainerConfig> {
+  return {
+    restart: 'no',
+    mustRun: false,
+    attach: true,
+    logs: true,
+    wait: false,
+    lifecycle: {
+      postcondition: [
+        {
+          condition: '${self.exit_code == 0}',
+          errorMessage: `init job ${name} failed: see its output above, or docker logs ${name}`,
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * What a node waits for: its own dependencies, plus the init job of any of them
+ * whose health that job gates (the dependency is only ready once the job ran).
+ */
+function dependencies(nodes: readonly NodeSpec[], node: NodeSpec): string[] {
+  const gates = node.dependsOn.flatMap((d) => {
+    const job = nodes.find((n) => n.name === d)?.initializedBy;
+    return job && job !== node.name ? [job] : [];
+  });
+  return [...new Set([...node.dependsOn, ...gates])];
 }
 
 /** Terraform would read `${…}` and `%{…}` in file text as its own template syntax; `$${` and `%%{` are literal. */

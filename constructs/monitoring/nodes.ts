@@ -1,0 +1,138 @@
+import type { ImageRef, NodeSpec } from '../platform/node-spec';
+import type { Placement } from '../platform/placement';
+import { GRAFANA_PATHS } from './grafana-config';
+import { ALERTMANAGER_PATHS, MONITORING_PORTS, PROMETHEUS_PATHS, type MonitoringFiles } from './render';
+
+export interface MonitoringNodesInput {
+  readonly placement: Placement;
+  readonly retentionDays: number;
+  readonly grafanaPassword: string;
+  readonly images: { readonly prometheus: ImageRef; readonly alertmanager: ImageRef; readonly grafana: ImageRef };
+  readonly hostPorts: { readonly prometheus: number; readonly alertmanager: number; readonly grafana: number };
+}
+
+/**
+ * Command-line flags of Prometheus. The image's entrypoint is the binary, so
+ * these replace its default arguments; the lab passes the same to Debian's.
+ */
+export function prometheusArgs(p: Placement, retentionDays: number): string[] {
+  return [
+    `--config.file=${p.path('prometheus', PROMETHEUS_PATHS.config)}`,
+    `--storage.tsdb.path=${p.path('prometheus', PROMETHEUS_PATHS.data)}`,
+    `--storage.tsdb.retention.time=${retentionDays}d`,
+    `--web.listen-address=${p.bindHost}:${p.port('prometheus', 'web', MONITORING_PORTS.prometheus)}`,
+  ];
+}
+
+/**
+ * Command-line flags of Alertmanager. An empty `--cluster.listen-address`
+ * turns gossip off: a single Alertmanager has no peers, and otherwise it binds
+ * port 9094 on every interface.
+ */
+export function alertmanagerArgs(p: Placement): string[] {
+  return [
+    `--config.file=${p.path('alertmanager', ALERTMANAGER_PATHS.config)}`,
+    `--storage.path=${p.path('alertmanager', ALERTMANAGER_PATHS.data)}`,
+    `--web.listen-address=${p.bindHost}:${p.port('alertmanager', 'web', MONITORING_PORTS.alertmanager)}`,
+    '--cluster.listen-address=',
+  ];
+}
+
+/** An HTTP check with the busybox wget the Prometheus images ship. */
+const wget = (port: number, path: string) => [
+  'CMD',
+  'wget',
+  '-q',
+  '-O',
+  '/dev/null',
+  `http://127.0.0.1:${port}${path}`,
+];
+
+/**
+ * Prometheus, Alertmanager and Grafana. Without `files` the nodes carry no
+ * configuration: that form only lets the scrape targets on them be resolved
+ * before the configuration is rendered.
+ */
+export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringFiles): NodeSpec[] {
+  const { placement: p, hostPorts } = input;
+  const port = (node: keyof typeof MONITORING_PORTS) => p.port(node, 'web', MONITORING_PORTS[node]);
+  const prometheus: NodeSpec = {
+    name: 'prometheus',
+    component: 'prometheus',
+    role: 'server',
+    image: input.images.prometheus,
+    command: prometheusArgs(p, input.retentionDays),
+    env: {},
+    files: files
+      ? [
+          { path: PROMETHEUS_PATHS.config, content: files.prometheusYml },
+          ...Object.entries(files.rules).map(([component, content]) => ({
+            path: `${PROMETHEUS_PATHS.rules}/${component}.yml`,
+            content,
+          })),
+        ]
+      : [],
+    ports: [{ name: 'web', port: port('prometheus'), hostPort: hostPorts.prometheus }],
+    volumes: [{ name: 'data', path: PROMETHEUS_PATHS.data }],
+    stateful: true,
+    health: { test: wget(MONITORING_PORTS.prometheus, '/-/ready'), startPeriodSeconds: 30 },
+    memoryMb: 512,
+    dependsOn: ['alertmanager'],
+  };
+  const alertmanager: NodeSpec = {
+    name: 'alertmanager',
+    component: 'alertmanager',
+    role: 'server',
+    image: input.images.alertmanager,
+    command: alertmanagerArgs(p),
+    env: {},
+    files: files ? [{ path: ALERTMANAGER_PATHS.config, content: files.alertmanagerYml }] : [],
+    ports: [{ name: 'web', port: port('alertmanager'), hostPort: hostPorts.alertmanager }],
+    // Silences and the notification log survive restarts.
+    volumes: [{ name: 'data', path: ALERTMANAGER_PATHS.data }],
+    stateful: true,
+    health: { test: wget(MONITORING_PORTS.alertmanager, '/-/healthy') },
+    memoryMb: 128,
+    dependsOn: [],
+  };
+  const grafana: NodeSpec = {
+    name: 'grafana',
+    component: 'grafana',
+    role: 'server',
+    image: input.images.grafana,
+    env: {
+      GF_SERVER_HTTP_ADDR: p.bindHost,
+      GF_SERVER_HTTP_PORT: String(port('grafana')),
+      GF_PATHS_PROVISIONING: p.path('grafana', GRAFANA_PATHS.provisioning),
+      GF_SECURITY_ADMIN_USER: 'admin',
+      GF_SECURITY_ADMIN_PASSWORD: input.grafanaPassword,
+      GF_USERS_ALLOW_SIGN_UP: 'false',
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+      // No calls home from a data platform's monitoring.
+      GF_ANALYTICS_REPORTING_ENABLED: 'false',
+      GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+      GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+    },
+    files: files
+      ? [
+          { path: `${GRAFANA_PATHS.provisioning}/datasources/platform.yml`, content: files.grafanaDatasources },
+          { path: `${GRAFANA_PATHS.provisioning}/dashboards/platform.yml`, content: files.grafanaDashboardProvider },
+          ...Object.entries(files.dashboards).map(([uid, content]) => ({
+            path: `${GRAFANA_PATHS.dashboards}/${uid}.json`,
+            content,
+          })),
+        ]
+      : [],
+    ports: [{ name: 'web', port: port('grafana'), hostPort: hostPorts.grafana }],
+    volumes: [{ name: 'data', path: '/var/lib/grafana' }],
+    stateful: true,
+    // The Alpine image ships curl for exactly this (grafana/grafana#65547).
+    health: {
+      test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${MONITORING_PORTS.grafana}/api/health`],
+      startPeriodSeconds: 30,
+    },
+    memoryMb: 256,
+    dependsOn: ['prometheus'],
+  };
+  return [alertmanager, prometheus, grafana];
+}

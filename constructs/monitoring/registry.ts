@@ -1,0 +1,167 @@
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { IConstruct } from 'constructs';
+import { DataPlatform } from '../platform/data-platform';
+import type { FileSpec, NodeSpec, PortSpec } from '../platform/node-spec';
+import { ValidationError } from '../platform/validation';
+
+/**
+ * What a component hands to monitoring: how to scrape it, when to page and what
+ * to show. Components register this; Prometheus config, rule files and Grafana
+ * provisioning are generated from the registry, so a component's monitoring
+ * comes and goes with the component.
+ */
+export interface ComponentMonitoring {
+  /** Component name: the rule file, the runbook (monitoring/runbooks/<component>.md) and the `component` label of its alerts. */
+  readonly component: string;
+  readonly jobs: readonly ScrapeJob[];
+  readonly rules: readonly AlertRule[];
+  readonly dashboard: Dashboard;
+  /** Exporters that run beside the component; they join the platform when monitoring renders. @default none */
+  readonly exporters?: readonly NodeSpec[];
+  /** What the platform overview shows for this component. */
+  readonly overview: OverviewSpec;
+}
+
+export interface ScrapeJob {
+  /** Prometheus `job` label, unique in the platform. */
+  readonly job: string;
+  /**
+   * The metric catalog of what this job's targets expose, by exporter and
+   * version: `monitoring/catalog/<exporter>.txt` (see monitoring/README.md).
+   */
+  readonly exporter: string;
+  readonly targets: readonly ScrapeTarget[];
+  /** @default '/metrics' */
+  readonly metricsPath?: string;
+  /** Query parameters of the scrape. @default none */
+  readonly params?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface ScrapeTarget {
+  /** Node that serves the metrics. */
+  readonly node: string;
+  /** Name of that node's port. */
+  readonly port: string;
+  /**
+   * `instance` label: the node the series describe, so alerts name a member
+   * rather than an address (a Postgres exporter's series describe its member).
+   * @default the node name
+   */
+  readonly instance?: string;
+}
+
+export type Severity = 'critical' | 'warning';
+
+export interface AlertRule {
+  /** CamelCase alert name; its runbook section is the lower-cased name. */
+  readonly alert: string;
+  readonly expr: string;
+  /** Pending period, e.g. '1m'. @default fires on the first evaluation that matches */
+  readonly for?: string;
+  /** `critical` pages: the component is down or losing data. `warning` can wait for working hours. */
+  readonly severity: Severity;
+  /** One line; may use `{{ $labels.x }}` and `{{ $value }}`. */
+  readonly summary: string;
+  readonly description: string;
+}
+
+export interface OverviewSpec {
+  /** Display name, e.g. 'Patroni'. */
+  readonly title: string;
+  /** A query whose value is the component's headline number (e.g. members running). */
+  readonly stat: { readonly title: string; readonly expr: string; readonly unit: string };
+  /** Events drawn on the overview's time axis, e.g. leader changes. @default none */
+  readonly annotations?: readonly { readonly name: string; readonly expr: string; readonly title: string }[];
+  /** Extra overview panels (e.g. CDC end-to-end lag), as query and unit. @default none */
+  readonly lag?: readonly {
+    readonly title: string;
+    readonly expr: string;
+    readonly legend: string;
+    readonly unit: string;
+  }[];
+}
+
+const ALERT_NAME = /^[A-Z][A-Za-z0-9]+$/;
+
+/** The registry of one DataPlatform. Monitoring renders it once, after every component has registered. */
+export class MonitoringRegistry {
+  private static readonly registries = new WeakMap<DataPlatform, MonitoringRegistry>();
+
+  /** The registry of the platform `scope` belongs to. */
+  static of(scope: IConstruct): MonitoringRegistry {
+    const platform = DataPlatform.of(scope);
+    let registry = MonitoringRegistry.registries.get(platform);
+    if (!registry) {
+      registry = new MonitoringRegistry((nodes) => platform.addNodes(nodes));
+      MonitoringRegistry.registries.set(platform, registry);
+    }
+    return registry;
+  }
+
+  private readonly list: ComponentMonitoring[] = [];
+  private sealed = false;
+
+  /** @param addNodes adds exporter nodes to the platform when monitoring renders */
+  constructor(private readonly addNodes: (nodes: readonly NodeSpec[]) => void) {}
+
+  get components(): readonly ComponentMonitoring[] {
+    return this.list;
+  }
+
+  /**
+   * Adds a component's monitoring. Its exporters join the platform only when
+   * monitoring renders, so a component may register before adding the nodes
+   * its exporters depend on.
+   */
+  register(m: ComponentMonitoring): void {
+    if (this.sealed) {
+      throw new ValidationError(
+        `monitoring of '${m.component}' registered after monitoring was rendered: create the ${m.component} component before Monitoring in DataPlatform`,
+      );
+    }
+    if (this.list.some((c) => c.component === m.component)) {
+      throw new ValidationError(`monitoring of component '${m.component}' is registered twice`);
+    }
+    const jobs = new Set(this.list.flatMap((c) => c.jobs.map((j) => j.job)));
+    const alerts = new Set(this.list.flatMap((c) => c.rules.map((r) => r.alert)));
+    for (const job of m.jobs) {
+      if (jobs.has(job.job))
+        throw new ValidationError(`scrape job '${job.job}' of ${m.component} is already registered`);
+      jobs.add(job.job);
+    }
+    for (const rule of m.rules) {
+      if (!ALERT_NAME.test(rule.alert) || alerts.has(rule.alert)) {
+        throw new ValidationError(
+          `alert '${rule.alert}' of ${m.component} must be a unique CamelCase name (it is also its runbook anchor)`,
+        );
+      }
+      alerts.add(rule.alert);
+    }
+    this.list.push(m);
+  }
+
+  /**
+   * Called by Monitoring when it renders: adds every exporter to the platform.
+   * Later registrations would be silently missing, so they throw.
+   */
+  seal(): readonly ComponentMonitoring[] {
+    this.sealed = true;
+    for (const m of this.list) this.addNodes(m.exporters ?? []);
+    return this.list;
+  }
+}
+
+/** What a node needs to serve its own metrics: a port, config files, environment. */
+export interface MetricsAddon {
+  readonly port: PortSpec;
+  readonly files?: readonly FileSpec[];
+  /** Merged into the node's env; a variable the node already sets gets the value appended after a space (JVM options). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** `node` with a metrics add-on merged in. */
+export function withMetrics(node: NodeSpec, addon: MetricsAddon): NodeSpec {
+  const env = { ...node.env };
+  for (const [k, v] of Object.entries(addon.env ?? {})) env[k] = env[k] ? `${env[k]} ${v}` : v;
+  return { ...node, env, ports: [...node.ports, addon.port], files: [...node.files, ...(addon.files ?? [])] };
+}

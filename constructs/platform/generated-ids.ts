@@ -1,0 +1,39 @@
+/**
+ * Generated IDs: values that must be random and stable for the life of a
+ * deployment, but are not secret, such as Kafka's cluster ID. Like secrets they
+ * are placeholders in NodeSpecs that each target resolves (Docker: a
+ * `random_id` resource kept in the Terraform state); unlike secrets they need
+ * no secret store and may be shown in logs and outputs.
+ *
+ * The value is 16 random bytes in unpadded base64url (22 characters): the form
+ * of Kafka's cluster and directory IDs, and safe unquoted in every format the
+ * platform renders.
+ */
+
+export interface GeneratedIdSpec {
+  /** Lower-case name, unique in the platform, e.g. `kafka-cluster-id`. */
+  readonly name: string;
+  /** What the ID identifies; shown in the docs and target resources. */
+  readonly description: string;
+}
+
+/** Random bytes behind every generated ID. */
+export const GENERATED_ID_BYTES = 16;
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+const PLACEHOLDER = /\{\{id:([a-z][a-z0-9-]*)\}\}/g;
+
+export function idPlaceholder(name: string): string {
+  if (!NAME.test(name)) throw new Error(`generated ID name '${name}' must match ${NAME}`);
+  return `{{id:${name}}}`;
+}
+
+/** Names of the generated IDs referenced in `text`, in order of first use. */
+export function idsIn(text: string): string[] {
+  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+/** Replaces every generated-ID placeholder in `text` with `valueOf(name)`. */
+export function resolveIds(text: string, valueOf: (name: string) => string): string {
+  return text.replace(PLACEHOLDER, (_, name: string) => valueOf(name));
+}

@@ -1,0 +1,147 @@
+#!/bin/bash
+# Boot script of every platform node on EC2 (Amazon Linux 2023), run once per
+# instance by cloud-init after it wrote /etc/dataplatform/node.env and the
+# templates under $ROOT/templates (see user-data.ts). It is the same for every
+# node: what differs is data in node.env. Safe to re-run by hand.
+#
+#   1. install and start Docker;
+#   2. format the EBS data volume if it is blank, and mount it (fstab, by UUID);
+#   3. render templates: placeholders become secrets (Secrets Manager) and
+#      generated IDs (SSM Parameter Store), fetched now, never stored in user data;
+#   4. wait until the ports this node uses on the nodes it depends on accept TCP;
+#   5. create the container through the Docker Engine API (exec-form health
+#      checks, which `docker run --health-cmd` cannot express) and start it.
+set -euo pipefail
+
+# Overridable only so that tests can run the script off-instance (test/aws/boot-script.test.ts).
+ROOT=${DP_ROOT:-/opt/dataplatform}
+# shellcheck source=/dev/null
+source "${DP_NODE_ENV:-/etc/dataplatform/node.env}"
+: "${NODE:?}" "${REGION:?}" "${IMAGE:?}" "${DATA_DIR:?}"
+
+log() { printf '[dataplatform %s] %s\n' "$NODE" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# retry ATTEMPTS DELAY CMD...: for AWS APIs and registries that are briefly unreachable at boot.
+retry() {
+  local attempts=$1 delay=$2 n=1
+  shift 2
+  until "$@"; do
+    ((n < attempts)) || return 1
+    log "retrying in ${delay}s ($n/$attempts): $1"
+    sleep "$delay"
+    n=$((n + 1))
+  done
+}
+
+install_docker() {
+  command -v docker >/dev/null || retry 10 15 dnf install -y -q docker
+  systemctl enable --now docker
+}
+
+mount_data_volume() {
+  [[ -n ${DATA_DEVICE:-} ]] || return 0
+  local waited=0 rc=0 uuid
+  # Terraform attaches the volume after the instance exists: wait for it.
+  until [[ -b $DATA_DEVICE ]]; do
+    ((waited < 900)) || die "data volume $DATA_DEVICE not attached after ${waited}s"
+    sleep 5
+    waited=$((waited + 5))
+  done
+  blkid -p "$DATA_DEVICE" >/dev/null 2>&1 || rc=$?
+  if ((rc == 2)); then
+    log "formatting blank data volume $DATA_DEVICE"
+    mkfs.xfs -q -L dp-data "$DATA_DEVICE"
+  elif ((rc != 0)); then
+    die "blkid failed on $DATA_DEVICE (rc=$rc): refusing to format a volume that may hold data"
+  fi
+  uuid=$(blkid -s UUID -o value "$DATA_DEVICE")
+  mkdir -p "$DATA_DIR"
+  grep -q "UUID=$uuid " /etc/fstab ||
+    echo "UUID=$uuid $DATA_DIR xfs defaults,nofail,x-systemd.device-timeout=5min 0 2" >>/etc/fstab
+  mountpoint -q "$DATA_DIR" || mount "$DATA_DIR"
+}
+
+# Values are alphanumeric (secrets) or base64url (IDs), so they are safe in a
+# sed replacement; anything else is refused rather than half-substituted.
+substitution() { # kind name value
+  [[ $3 =~ ^[A-Za-z0-9_-]+$ ]] || die "$1 '$2' has characters outside [A-Za-z0-9_-]: refusing to render it"
+  printf 's/{{%s:%s}}/%s/g\n' "$1" "$2" "$3"
+}
+
+render_templates() {
+  local script entry name ref value
+  script=$(mktemp)
+  chmod 600 "$script"
+  for entry in ${SECRETS:-}; do
+    name=${entry%%=*} ref=${entry#*=}
+    value=$(retry 10 15 aws secretsmanager get-secret-value --region "$REGION" --secret-id "$ref" \
+      --query SecretString --output text) || die "cannot read secret $ref"
+    substitution secret "$name" "$value" >>"$script"
+  done
+  for entry in ${IDS:-}; do
+    name=${entry%%=*} ref=${entry#*=}
+    value=$(retry 10 15 aws ssm get-parameter --region "$REGION" --name "$ref" \
+      --query Parameter.Value --output text) || die "cannot read parameter $ref"
+    substitution id "$name" "$value" >>"$script"
+  done
+  rm -rf "$ROOT/rendered"
+  cp -a "$ROOT/templates" "$ROOT/rendered"
+  chmod 700 "$ROOT/rendered"
+  find "$ROOT/rendered" -type f -exec sed -i -f "$script" {} +
+  rm -f "$script"
+  if grep -rqE '\{\{(secret|id):' "$ROOT/rendered"; then die "a placeholder was left unresolved"; fi
+}
+
+wait_for_dependencies() {
+  local target deadline=$((SECONDS + 1200))
+  for target in ${WAIT_FOR:-}; do
+    until timeout 3 bash -c "exec 3<>/dev/tcp/${target%:*}/${target##*:}" 2>/dev/null; do
+      if ((SECONDS > deadline)); then
+        log "$target still unreachable: starting anyway, the container retries on its own"
+        return 0
+      fi
+      sleep 5
+    done
+    log "$target is up"
+  done
+}
+
+create_container() {
+  local volume
+  retry 20 15 docker pull -q "$IMAGE" >/dev/null
+  for volume in ${VOLUMES:-}; do
+    mkdir -p "$DATA_DIR/$volume"
+    # A named volume bound to the data disk: like Docker's own volumes, it is
+    # seeded from the image on first use (owner and mode included).
+    docker volume inspect "$NODE-$volume" >/dev/null 2>&1 ||
+      docker volume create --driver local --opt type=none --opt o=bind \
+        --opt device="$DATA_DIR/$volume" "$NODE-$volume" >/dev/null
+  done
+  docker rm -f "$NODE" >/dev/null 2>&1 || true
+  curl -sS --fail-with-body --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' \
+    --data-binary "@$ROOT/rendered/container.json" "http://localhost/v1.41/containers/create?name=$NODE" >/dev/null
+}
+
+run() {
+  if [[ ${ONE_SHOT:-0} == 1 ]]; then
+    local attempt code
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+      docker start "$NODE" >/dev/null
+      code=$(docker wait "$NODE")
+      if [[ $code == 0 ]]; then log "job finished"; return 0; fi
+      log "job exited with $code (attempt $attempt/10)"
+      sleep 30
+    done
+    die "job failed 10 times: see 'docker logs $NODE'"
+  fi
+  docker start "$NODE" >/dev/null
+  log "started $IMAGE"
+}
+
+install_docker
+mount_data_volume
+render_templates
+wait_for_dependencies
+create_container
+run

@@ -1,0 +1,205 @@
+import { EbsVolume } from '@cdktf/provider-aws/lib/ebs-volume';
+import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { Instance } from '@cdktf/provider-aws/lib/instance';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+import type { Subnet } from '@cdktf/provider-aws/lib/subnet';
+import { VolumeAttachment } from '@cdktf/provider-aws/lib/volume-attachment';
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import type { NodeSpec } from '../../platform/node-spec';
+import { skipCheck } from './scanner-skips';
+import { DATA_DEVICE } from './user-data';
+
+/** Instance type and data volume size of a node. */
+export interface NodeSizing {
+  readonly instanceType: string;
+  /** Size of the encrypted gp3 data volume; only nodes that declare volumes get one. */
+  readonly dataVolumeGb: number;
+}
+
+export interface NodeHostProps {
+  readonly node: NodeSpec;
+  readonly prefix: string;
+  readonly fqdn: string;
+  readonly sizing: NodeSizing;
+  readonly rootVolumeGb: number;
+  readonly amiId: string;
+  readonly subnet: Subnet;
+  readonly securityGroupId: string;
+  readonly zoneId: string;
+  readonly userDataBase64: string;
+  readonly kmsKeyArn: string;
+  readonly partition: string;
+  readonly region: string;
+  /** ARNs of the Secrets Manager secrets the node references: the only ones it may read. */
+  readonly secretArns: readonly string[];
+  /** ARNs of the SSM parameters holding the generated IDs the node references. */
+  readonly parameterArns: readonly string[];
+  /** ARNs of the S3 buckets the node uses. */
+  readonly bucketArns: readonly string[];
+  /** Snapshot the data volume when it is destroyed. */
+  readonly finalSnapshot: boolean;
+  readonly detailedMonitoring: boolean;
+  /** What the boot script reads (secret versions, parameters): created before the instance. */
+  readonly bootDependencies: readonly ITerraformDependable[];
+}
+
+/**
+ * One node on EC2: an instance in a private subnet, its encrypted data volume
+ * (a separate resource, so it outlives the instance), its name in the private
+ * zone, and a role that reaches SSM and the node's own secrets, nothing more.
+ */
+export class NodeHost extends Construct {
+  readonly instance: Instance;
+
+  constructor(scope: Construct, id: string, props: NodeHostProps) {
+    super(scope, id);
+    const { node } = props;
+    const role = new IamRole(this, 'role', {
+      name: `${props.prefix}-${node.name}`,
+      description: `Instance role of platform node ${node.name}`,
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    });
+    // Session Manager: the only way in (no SSH, no key pair).
+    new IamRolePolicyAttachment(this, 'ssm', {
+      role: role.name,
+      policyArn: `arn:${props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+    });
+    const statements = nodeStatements(props);
+    const access =
+      statements.length === 0
+        ? []
+        : [
+            new IamRolePolicy(this, 'access', {
+              name: 'node-access',
+              role: role.id,
+              policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+            }),
+          ];
+    const profile = new IamInstanceProfile(this, 'profile', { name: `${props.prefix}-${node.name}`, role: role.name });
+
+    const tags = {
+      Name: `${props.prefix}-${node.name}`,
+      'dataplatform:node': node.name,
+      'dataplatform:component': node.component,
+      'dataplatform:role': node.role,
+    };
+    this.instance = new Instance(this, 'instance', {
+      ami: props.amiId,
+      instanceType: props.sizing.instanceType,
+      subnetId: props.subnet.id,
+      vpcSecurityGroupIds: [props.securityGroupId],
+      iamInstanceProfile: profile.name,
+      associatePublicIpAddress: false,
+      ebsOptimized: true,
+      monitoring: props.detailedMonitoring,
+      metadataOptions: {
+        httpEndpoint: 'enabled',
+        httpTokens: 'required',
+        // Containers share the host network, so a hop limit of 1 still reaches IMDS from them.
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: 'disabled',
+      },
+      rootBlockDevice: {
+        volumeType: 'gp3',
+        volumeSize: props.rootVolumeGb,
+        encrypted: true,
+        kmsKeyId: props.kmsKeyArn,
+        deleteOnTermination: true,
+      },
+      userDataBase64: props.userDataBase64,
+      tags,
+      volumeTags: tags,
+      // A new AMI or a changed config must not replace every member of a cluster at
+      // once: replace nodes one at a time (README, "Changing a deployed platform").
+      lifecycle: { ignoreChanges: ['ami', 'user_data_base64'] },
+      dependsOn: [...props.bootDependencies, ...access],
+    });
+
+    if (!props.detailedMonitoring) {
+      skipCheck(
+        this.instance,
+        'CKV_AWS_126',
+        'detailed monitoring is the setting aws.detailedMonitoring, off by default: Prometheus scrapes every node, and 1-minute EC2 metrics cost about $2 per instance and month',
+      );
+    }
+    if (node.volumes.length > 0) {
+      const volume = new EbsVolume(this, 'data', {
+        availabilityZone: props.subnet.availabilityZone,
+        type: 'gp3',
+        size: props.sizing.dataVolumeGb,
+        encrypted: true,
+        kmsKeyId: props.kmsKeyArn,
+        finalSnapshot: props.finalSnapshot,
+        tags: { ...tags, Name: `${props.prefix}-${node.name}-data` },
+      });
+      new VolumeAttachment(this, 'data-attachment', {
+        deviceName: DATA_DEVICE,
+        volumeId: volume.id,
+        instanceId: this.instance.id,
+        // Stop the instance first, so the file system is unmounted cleanly.
+        stopInstanceBeforeDetaching: true,
+      });
+    }
+
+    new Route53Record(this, 'dns', {
+      zoneId: props.zoneId,
+      name: props.fqdn,
+      type: 'A',
+      ttl: 30,
+      records: [this.instance.privateIp],
+    });
+  }
+}
+
+function nodeStatements(props: NodeHostProps): Record<string, unknown>[] {
+  const viaService = (service: string) => ({
+    StringEquals: { 'kms:ViaService': `${service}.${props.region}.amazonaws.com` },
+  });
+  const statements: Record<string, unknown>[] = [];
+  if (props.secretArns.length > 0) {
+    statements.push(
+      { Sid: 'OwnSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: props.secretArns },
+      {
+        Sid: 'DecryptOwnSecrets',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: props.kmsKeyArn,
+        Condition: viaService('secretsmanager'),
+      },
+    );
+  }
+  if (props.parameterArns.length > 0) {
+    statements.push({
+      Sid: 'GeneratedIds',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: props.parameterArns,
+    });
+  }
+  if (props.bucketArns.length > 0) {
+    statements.push(
+      { Sid: 'ListBuckets', Effect: 'Allow', Action: 's3:ListBucket', Resource: props.bucketArns },
+      {
+        Sid: 'UseObjects',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: props.bucketArns.map((arn) => `${arn}/*`),
+      },
+      {
+        Sid: 'EncryptObjects',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: props.kmsKeyArn,
+        Condition: viaService('s3'),
+      },
+    );
+  }
+  return statements;
+}

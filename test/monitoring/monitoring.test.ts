@@ -1,0 +1,175 @@
+import { RootConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { renderPrometheusYml } from '../../constructs/monitoring/prometheus-config';
+import { MonitoringRegistry, type ComponentMonitoring } from '../../constructs/monitoring/registry';
+import { DataPlatform } from '../../constructs/platform/data-platform';
+import { LoopbackPlacement } from '../../constructs/platform/placement';
+import { dockerPlatform, file, node } from '../helpers';
+import { fullPlatform } from './components';
+
+const platform = fullPlatform();
+const prometheusYml = parse(file(node(platform, 'prometheus'), '/etc/prometheus/prometheus.yml'));
+const targets = (yml: any): { job: string; target: string; instance: string }[] =>
+  yml.scrape_configs.flatMap((j: any) =>
+    j.static_configs.map((s: any) => ({ job: j.job_name, target: s.targets[0], instance: s.labels.instance })),
+  );
+
+// Components whose constructs do not call their monitorX(…) yet (constructs/<component>/<component>-monitoring.ts).
+const NOT_YET_INSTRUMENTED = ['kafka', 'kafka-connect', 'mongo', 'clickhouse', 'clickhouse-keeper', 'minio'];
+
+describe('monitoring registry and Prometheus config', () => {
+  it('scrapes every service node, directly or through an exporter beside it', () => {
+    const scraped = new Set(targets(prometheusYml).map((t) => t.target.split(':')[0]!));
+    const covered = new Set([
+      ...scraped,
+      ...platform.nodes.filter((n) => scraped.has(n.name) && n.role === 'exporter').flatMap((n) => n.dependsOn),
+    ]);
+    const unscraped = platform.nodes
+      .filter((n) => !n.oneShot && !NOT_YET_INSTRUMENTED.includes(n.component) && !covered.has(n.name))
+      .map((n) => n.name);
+    expect(unscraped).toEqual([]);
+  });
+
+  it('labels a member exporter with the member it watches', () => {
+    expect(targets(prometheusYml).filter((t) => t.job === 'postgres')).toEqual([
+      { job: 'postgres', target: 'postgres-exporter-1:9187', instance: 'patroni-1' },
+      { job: 'postgres', target: 'postgres-exporter-2:9187', instance: 'patroni-2' },
+      { job: 'postgres', target: 'postgres-exporter-3:9187', instance: 'patroni-3' },
+    ]);
+  });
+
+  it('adds and removes a component with its monitoring: cAdvisor only with containerMetrics', () => {
+    const jobs = (p: DataPlatform) =>
+      parse(p.monitoring.files.prometheusYml).scrape_configs.map((j: any) => j.job_name);
+    const without = dockerPlatform();
+    expect(jobs(platform)).toContain('cadvisor');
+    expect(jobs(without)).not.toContain('cadvisor');
+    expect(without.nodes.map((n) => n.name)).not.toContain('cadvisor');
+    expect(Object.keys(without.monitoring.files.rules)).not.toContain('containers');
+    expect(Object.keys(without.monitoring.files.dashboards)).not.toContain('dp-containers');
+  });
+
+  it('renders the lab placement: every target and the Alertmanager on loopback, rules under the lab folder', () => {
+    const lab = new DataPlatform(new RootConstruct(), 'platform', {
+      placement: new LoopbackPlacement('/tmp/lab', 27600),
+    });
+    const yml = parse(lab.monitoring.files.prometheusYml);
+    for (const t of targets(yml)) expect(t.target).toMatch(/^127\.0\.0\.1:27\d{3}$/);
+    expect(yml.rule_files).toEqual(['/tmp/lab/prometheus/etc/prometheus/rules/*.yml']);
+    expect(yml.alerting.alertmanagers[0].static_configs[0].targets[0]).toBe(
+      `127.0.0.1:${node(lab, 'alertmanager').ports[0]!.port}`,
+    );
+    expect(node(lab, 'alertmanager').command).toContain(
+      `--web.listen-address=127.0.0.1:${node(lab, 'alertmanager').ports[0]!.port}`,
+    );
+  });
+
+  it('turns Alertmanager gossip off and binds the servers to the placement address', () => {
+    expect(node(platform, 'alertmanager').command).toContain('--cluster.listen-address=');
+    expect(node(platform, 'prometheus').command).toContain('--web.listen-address=0.0.0.0:9090');
+    expect(node(platform, 'grafana').env.GF_SECURITY_ADMIN_PASSWORD).toBe('{{secret:grafana-admin}}');
+  });
+
+  it('gives the exporters credentials of their own, as secrets', () => {
+    expect(node(platform, 'postgres-exporter-1').env).toMatchObject({
+      DATA_SOURCE_USER: 'monitor',
+      DATA_SOURCE_PASS: '{{secret:postgres-monitor}}',
+    });
+    expect(node(platform, 'pgbouncer-exporter').env.PGBOUNCER_EXPORTER_CONNECTION_STRING).toBe(
+      'postgres://pgbouncer_exporter:{{secret:pgbouncer-stats}}@pgbouncer:6432/pgbouncer?sslmode=disable',
+    );
+    const pgbouncer = node(platform, 'pgbouncer');
+    expect(file(pgbouncer, '/etc/pgbouncer/pgbouncer.ini')).toContain('stats_users = pgbouncer_exporter');
+    expect(file(pgbouncer, '/etc/pgbouncer/userlist.txt')).toContain(
+      '"pgbouncer_exporter" "{{secret:pgbouncer-stats}}"',
+    );
+    expect(file(node(platform, 'patroni-1'), '/etc/patroni/post-bootstrap.sh')).toContain(
+      "CREATE ROLE monitor LOGIN PASSWORD :'monitor_password' IN ROLE pg_monitor;",
+    );
+  });
+});
+
+describe('registry rules', () => {
+  const haproxy = MonitoringRegistry.of(platform).components.find((c) => c.component === 'haproxy')!;
+  const fake = (component: string, over: Partial<ComponentMonitoring> = {}): ComponentMonitoring => ({
+    ...haproxy,
+    component,
+    jobs: [{ job: component, exporter: 'haproxy-3.2', targets: [{ node: 'haproxy', port: 'metrics' }] }],
+    rules: [],
+    ...over,
+  });
+  const fresh = () => new MonitoringRegistry(() => undefined);
+
+  it('refuses a registration after monitoring rendered, naming the component', () => {
+    expect(() => MonitoringRegistry.of(platform).register(fake('late'))).toThrow(
+      "monitoring of 'late' registered after monitoring was rendered: create the late component before Monitoring in DataPlatform",
+    );
+  });
+
+  it('refuses a component, a scrape job or an alert registered twice', () => {
+    const registry = fresh();
+    registry.register(fake('a', { rules: haproxy.rules }));
+    expect(() => registry.register(fake('a'))).toThrow("monitoring of component 'a' is registered twice");
+    expect(() => registry.register(fake('b', { jobs: [{ ...fake('a').jobs[0]! }] }))).toThrow(
+      "scrape job 'a' of b is already registered",
+    );
+    expect(() => registry.register(fake('c', { rules: haproxy.rules }))).toThrow(
+      "alert 'HaproxyDown' of c must be a unique CamelCase name (it is also its runbook anchor)",
+    );
+  });
+
+  it('refuses an alert name that cannot be a runbook anchor', () => {
+    expect(() => fresh().register(fake('d', { rules: [{ ...haproxy.rules[0]!, alert: 'haproxy-down' }] }))).toThrow(
+      /alert 'haproxy-down' of d must be a unique CamelCase name/,
+    );
+  });
+
+  it('adds exporters to the platform only when monitoring renders', () => {
+    const added: string[] = [];
+    const registry = new MonitoringRegistry((nodes) => added.push(...nodes.map((n) => n.name)));
+    registry.register(fake('e', { exporters: [node(platform, 'pgbouncer-exporter')] }));
+    expect(added).toEqual([]);
+    registry.seal();
+    expect(added).toEqual(['pgbouncer-exporter']);
+  });
+
+  it('rejects a scrape target on a node that is not in the platform', () => {
+    expect(() =>
+      renderPrometheusYml({
+        components: [
+          fake('f', { jobs: [{ job: 'f', exporter: 'haproxy-3.2', targets: [{ node: 'nope', port: 'metrics' }] }] }),
+        ],
+        nodes: platform.nodes,
+        placement: platform.placement,
+        scrapeIntervalSeconds: 15,
+        evaluationIntervalSeconds: 15,
+        rulesDir: '/rules',
+        alertmanager: { host: 'alertmanager', port: 9093 },
+      }),
+    ).toThrow("scrape job 'f' of f targets node 'nope', which is not in the platform");
+  });
+});
+
+describe('monitoring settings', () => {
+  it.each([
+    [{ scrapeIntervalSeconds: 0 }, 'monitoring.scrapeIntervalSeconds must be an integer between 1 and 30 (got 0)'],
+    [{ scrapeIntervalSeconds: 60 }, 'monitoring.scrapeIntervalSeconds must be an integer between 1 and 30 (got 60)'],
+    [{ retentionDays: 0 }, 'monitoring.retentionDays must be an integer ≥ 1 (got 0)'],
+    [
+      { images: { grafana: { repository: 'grafana/grafana', tag: 'latest' } } },
+      "monitoring.images.grafana 'grafana/grafana:latest' is not pinned",
+    ],
+  ])('rejects %j', (monitoring, message) => {
+    expect(() => dockerPlatform({ monitoring })).toThrow(message);
+  });
+
+  it('rejects an unpinned exporter image', () => {
+    expect(() =>
+      dockerPlatform({ postgres: { patroni: { exporterImage: { repository: 'x/y', tag: 'latest' } } } }),
+    ).toThrow("postgres.patroni.exporterImage 'x/y:latest' is not pinned");
+    expect(() =>
+      dockerPlatform({ postgres: { pgbouncer: { exporterImage: { repository: 'x/y', tag: 'main' } } } }),
+    ).toThrow("postgres.pgbouncer.exporterImage 'x/y:main' is not pinned");
+  });
+});

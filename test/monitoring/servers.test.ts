@@ -1,0 +1,144 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RootConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataPlatform } from '../../constructs/platform/data-platform';
+import { LoopbackPlacement } from '../../constructs/platform/placement';
+import { node } from '../helpers';
+import { resolveSecrets } from '../../constructs/platform/secrets';
+import { asPostgres, findTool, haveTools, scratch, start } from '../real-tools/tools';
+
+const tools = {
+  prometheus: findTool(process.env.PROMETHEUS_BIN ?? 'prometheus', '/usr/bin/prometheus'),
+  alertmanager: findTool(process.env.ALERTMANAGER_BIN ?? 'prometheus-alertmanager', '/usr/bin/prometheus-alertmanager'),
+  ss: findTool('ss'),
+};
+
+/** GET `url` until `ready` accepts the JSON body (bounded: 20 s). */
+async function poll(url: string, ready: (body: any) => boolean): Promise<any> {
+  let last: unknown;
+  for (let i = 0; i < 80; i++) {
+    try {
+      last = await (await fetch(url)).json();
+      if (ready(last)) return last;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+describe.runIf(haveTools(tools))('Prometheus and Alertmanager run on the lab-rendered files and flags', () => {
+  const root = scratch('monitoring-servers');
+  const lab = new DataPlatform(new RootConstruct(), 'platform', {
+    placement: new LoopbackPlacement(root, 27800),
+    monitoring: { scrapeIntervalSeconds: 1 },
+  });
+  const servers = ['alertmanager', 'prometheus'].map((name) => node(lab, name));
+  const port = (name: string) => node(lab, name).ports[0]!.port;
+  const children: ReturnType<typeof start>[] = [];
+
+  beforeAll(() => {
+    for (const n of servers) {
+      for (const f of n.files) {
+        const path = lab.placement.path(n.name, f.path);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, f.content);
+      }
+      for (const v of n.volumes) mkdirSync(lab.placement.path(n.name, v.path), { recursive: true });
+    }
+    children.push(start([tools.alertmanager!, ...node(lab, 'alertmanager').command!]));
+    children.push(start([tools.prometheus!, ...node(lab, 'prometheus').command!]));
+  });
+  afterAll(() => children.forEach((c) => c.kill('SIGTERM')));
+
+  it('Prometheus loads every rule group and finds the Alertmanager', async () => {
+    const rules = await poll(`http://127.0.0.1:${port('prometheus')}/api/v1/rules`, (b) => b.data?.groups?.length > 0);
+    const expected = lab.monitoring.files.rules;
+    expect(rules.data.groups.map((g: { name: string }) => g.name).sort()).toEqual(Object.keys(expected).sort());
+    const am = await poll(
+      `http://127.0.0.1:${port('prometheus')}/api/v1/alertmanagers`,
+      (b) => b.data?.activeAlertmanagers?.length > 0,
+    );
+    expect(am.data.activeAlertmanagers[0].url).toBe(`http://127.0.0.1:${port('alertmanager')}/api/v2/alerts`);
+  });
+
+  it('evaluates the rules: the targets that do not run here turn alerts pending', async () => {
+    // Only Prometheus and Alertmanager run here, so every other target is down; the `for` windows (30 s and more)
+    // are the lab's live check to wait out, not this one.
+    const alerts = await poll(`http://127.0.0.1:${port('prometheus')}/api/v1/alerts`, (b) =>
+      ['TargetDown', 'EtcdMemberDown', 'PatroniMemberDown'].every((name) =>
+        b.data?.alerts?.some((a: any) => a.labels.alertname === name),
+      ),
+    );
+    const memberDown = alerts.data.alerts.find((a: any) => a.labels.alertname === 'PatroniMemberDown');
+    expect(memberDown.labels).toMatchObject({ severity: 'critical', component: 'patroni', job: 'patroni' });
+    expect(memberDown.annotations.runbook).toBe('monitoring/runbooks/patroni.md#patronimemberdown');
+    const status = await poll(`http://127.0.0.1:${port('alertmanager')}/api/v2/status`, (b) => b.cluster !== undefined);
+    expect(status.cluster.status).toBe('disabled');
+  });
+
+  it('listens on 127.0.0.1 only, with Alertmanager gossip off', () => {
+    const pids = children.map((c) => c.pid).join('|');
+    const listening = execFileSync(tools.ss!, ['-Htlnp'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => new RegExp(`pid=(${pids}),`).test(l))
+      .map((l) => l.split(/\s+/)[3]);
+    expect(listening.sort()).toEqual([`127.0.0.1:${port('alertmanager')}`, `127.0.0.1:${port('prometheus')}`].sort());
+  });
+});
+
+describe.runIf(
+  haveTools({
+    pgbouncer: findTool('pgbouncer', '/usr/sbin/pgbouncer'),
+    exporter: findTool(`${process.env.LAB_HOME ?? '/opt/dataplatform'}/bin/pgbouncer_exporter`),
+  }),
+)('the PgBouncer exporter reads the rendered PgBouncer as its stats user', () => {
+  const root = scratch('monitoring-pgbouncer');
+  const lab = new DataPlatform(new RootConstruct(), 'platform', { placement: new LoopbackPlacement(root, 27900) });
+  const secrets: Record<string, string> = { 'postgres-app': 'apppassword', 'pgbouncer-stats': 'statspassword' };
+  const resolve = (text: string) => resolveSecrets(text, (name) => secrets[name] ?? 'unused');
+  const children: ReturnType<typeof start>[] = [];
+
+  beforeAll(() => {
+    const pooler = node(lab, 'pgbouncer');
+    for (const f of pooler.files) {
+      const path = lab.placement.path('pgbouncer', f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, resolve(f.content));
+    }
+    execFileSync('chmod', ['-R', 'a+rX', root]);
+    children.push(
+      start(
+        asPostgres([
+          findTool('pgbouncer', '/usr/sbin/pgbouncer')!,
+          lab.placement.path('pgbouncer', '/etc/pgbouncer/pgbouncer.ini'),
+        ]),
+      ),
+    );
+    const exporter = node(lab, 'pgbouncer-exporter');
+    const env = Object.fromEntries(Object.entries(exporter.env).map(([k, v]) => [k, resolve(v)]));
+    children.push(
+      spawn(`${process.env.LAB_HOME ?? '/opt/dataplatform'}/bin/pgbouncer_exporter`, [...exporter.command!], {
+        env: { ...process.env, ...env },
+        stdio: 'ignore',
+      }),
+    );
+  });
+  afterAll(() => children.forEach((c) => c.kill('SIGTERM')));
+
+  it('logs in to the admin console and exports the pools', async () => {
+    const url = `http://127.0.0.1:${node(lab, 'pgbouncer-exporter').ports[0]!.port}/metrics`;
+    let body = '';
+    for (let i = 0; i < 40 && !/^pgbouncer_up 1$/m.test(body); i++) {
+      body = await fetch(url)
+        .then((r) => r.text())
+        .catch(() => '');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(body).toMatch(/^pgbouncer_up 1$/m);
+    expect(body).toMatch(/^pgbouncer_databases_pool_size\{.*name="app_rw".*\} 20$/m);
+  });
+});
