@@ -68,10 +68,14 @@ describe('local stack', () => {
     ]);
   });
 
+  it('exports the generated passwords only as a sensitive output, by secret name', () => {
+    const secrets = tf.output!.secrets as unknown as { value: Record<string, string>; sensitive: boolean };
+    expect(secrets.sensitive).toBe(true);
+    expect(secrets.value['postgres-app']).toMatch(/^\$\{random_password\.[\w-]+\.result\}$/);
+  });
+
   it('exports a topology manifest naming every container and its endpoints', () => {
-    const outputs = Object.entries(tf.output!).filter(([id]) => id.startsWith('docker_topology'));
-    expect(outputs).toHaveLength(1);
-    const nodes: any[] = outputs[0]![1].value.nodes;
+    const nodes: any[] = tf.output!.topology!.value.nodes;
     expect(nodes.map((n) => n.handle.container).sort()).toEqual(containers.map((c) => c.name).sort());
     expect(nodes.find((n) => n.name === 'pgbouncer')).toEqual({
       name: 'pgbouncer',

@@ -47,6 +47,7 @@ export interface KafkaClusterProps {
 
 const CONFIG_PATH = '/etc/kafka/server.properties';
 const TOPICS_SCRIPT = '/etc/kafka/create-topics.sh';
+const TOPICS_JOB = 'kafka-topics';
 const DATA_DIR = '/var/lib/kafka/data';
 const BIN = '/opt/kafka/bin';
 /** Dedicated controllers get IDs from here, so broker IDs stay 1…n. */
@@ -161,14 +162,14 @@ export class KafkaCluster extends Construct {
       ...cluster,
     });
     this.topicsJob = {
-      name: 'kafka-topics',
+      name: TOPICS_JOB,
       component: 'kafka',
       role: 'init',
       image,
       command: ['/bin/bash', TOPICS_SCRIPT],
       env: {},
       files: [
-        { path: TOPICS_SCRIPT, content: renderTopicsScript(this.topics, this.bootstrapServers, BIN), mode: '0755' },
+        { path: TOPICS_SCRIPT, content: renderTopicsScript(this.topics, this.bootstrapServers, p.path(TOPICS_JOB, BIN)), mode: '0755' },
       ],
       ports: [],
       volumes: [],

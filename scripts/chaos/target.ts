@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ManifestNode, TopologyManifest } from '../../constructs/platform/topology';
+import type { LabState } from '../lab/runtime';
 import type { Driver } from './types';
 
 export interface Target {
@@ -49,10 +50,10 @@ export function currentLabRoot(): string {
 /** A lab: manifest and secrets from its folder. */
 export function labTarget(root: string): Target {
   const manifestPath = join(root, 'topology.json');
-  const state = JSON.parse(readFileSync(join(root, 'lab-state.json'), 'utf8')) as { secrets: Record<string, string> };
+  const state = JSON.parse(readFileSync(join(root, 'lab-state.json'), 'utf8')) as LabState;
   return {
     manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as TopologyManifest,
-    secrets: state.secrets,
+    secrets: state.values.secrets,
     source: manifestPath,
   };
 }

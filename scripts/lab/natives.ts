@@ -1,7 +1,9 @@
 /**
  * How the lab starts each component natively: the container images' commands
  * do not apply outside the image, so this maps a NodeSpec to the installed
- * binary, pointed at the NodeSpec's own files. Nothing here writes config.
+ * binary, pointed at the NodeSpec's own files, args and env. Nothing here
+ * writes config: what the lab adds are launch helpers (a plugin link, wrappers
+ * for the image's Kafka tool scripts) at the paths the renderers chose.
  */
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { findPort } from '../../constructs/platform/node-spec';
@@ -10,22 +12,35 @@ import { LAB_TOOLS } from './tools';
 /** A readiness check: resolves true once the server serves. */
 export type Probe = () => Promise<boolean>;
 
+export interface HelperFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
 export interface Launch {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** A one-shot job: done when it exits 0, within readyWithinSeconds. @default a service, ready when `ready` holds */
+  readonly job?: boolean;
   readonly ready: Probe;
-  /** Seconds the node may take to become ready. */
+  /** Seconds the node may take to become ready (a job: to finish). */
   readonly readyWithinSeconds: number;
   /** What the probe checks, for error messages. */
   readonly probeDescription: string;
+  /** Commands run to completion, in order, before the start (e.g. formatting Kafka's log dir). */
+  readonly prepare?: readonly (readonly string[])[];
+  /** Launch helpers written before the start. */
+  readonly helpers?: readonly HelperFile[];
+  /** Symlinks (path → target) created before the start. */
+  readonly links?: Readonly<Record<string, string>>;
 }
 
 export interface LaunchContext {
   /** Lab path of a path inside the node. */
   path(containerPath: string): string;
-  /** The node's env with secrets resolved. */
+  /** The node's env with secrets and generated IDs resolved. */
   readonly env: Readonly<Record<string, string>>;
-  resolve(text: string): string;
 }
 
 export function httpProbe(url: string): Probe {
@@ -59,42 +74,60 @@ function fileNamed(node: NodeSpec, name: string): string {
 }
 
 const PATH = `${LAB_TOOLS.pgBin}:/usr/local/bin:/usr/bin:/bin`;
+const KAFKA_CP = `${LAB_TOOLS.kafkaLibs}/*`;
+const java = (heapMb: number, main: string, ...args: string[]) => [
+  LAB_TOOLS.java,
+  `-Xms${heapMb}m`,
+  `-Xmx${heapMb}m`,
+  '-cp',
+  KAFKA_CP,
+  main,
+  ...args,
+];
+
+/** Stand-ins for the image's Kafka tool scripts, for jobs whose scripts call them. */
+const KAFKA_TOOL_MAINS: Record<string, string> = {
+  'kafka-topics.sh': 'org.apache.kafka.tools.TopicCommand',
+  'kafka-configs.sh': 'kafka.admin.ConfigCommand',
+};
+
+function httpService(node: NodeSpec, argv: string[], env: Record<string, string>, port: string, path: string): Launch {
+  const url = `http://127.0.0.1:${findPort(node, port).port}${path}`;
+  return { argv, env, ready: httpProbe(url), readyWithinSeconds: 60, probeDescription: `GET ${url}` };
+}
+
+const never: Probe = async () => false;
 
 /** How to run `node` natively, or undefined for components the lab does not run (no package to be had here). */
 export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undefined {
   const port = (name: string) => findPort(node, name).port;
   const env = { ...ctx.env, PATH, LANG: 'C.UTF-8' };
+  const args = [...(node.command ?? [])];
   switch (node.component) {
-    case 'etcd': {
-      const url = `http://127.0.0.1:${port('client')}/health`;
+    case 'etcd':
       return {
-        argv: [LAB_TOOLS.etcd, `--config-file=${ctx.path(fileNamed(node, 'etcd.yml'))}`],
-        env,
-        ready: httpProbe(url),
+        ...httpService(
+          node,
+          [LAB_TOOLS.etcd, `--config-file=${ctx.path(fileNamed(node, 'etcd.yml'))}`],
+          env,
+          'client',
+          '/health',
+        ),
         readyWithinSeconds: 30,
-        probeDescription: `GET ${url}`,
       };
-    }
-    case 'patroni': {
-      const url = `http://127.0.0.1:${port('rest')}/health`;
+    case 'patroni':
       return {
-        argv: [LAB_TOOLS.patroni, ctx.path(fileNamed(node, 'patroni.yml'))],
-        env,
-        ready: httpProbe(url),
+        ...httpService(node, [LAB_TOOLS.patroni, ctx.path(fileNamed(node, 'patroni.yml'))], env, 'rest', '/health'),
         readyWithinSeconds: 90,
-        probeDescription: `GET ${url}`,
       };
-    }
-    case 'haproxy': {
-      const url = `http://127.0.0.1:${port('metrics')}/health`;
-      return {
-        argv: [LAB_TOOLS.haproxy, '-db', '-f', ctx.path(fileNamed(node, 'haproxy.cfg'))],
+    case 'haproxy':
+      return httpService(
+        node,
+        [LAB_TOOLS.haproxy, '-db', '-f', ctx.path(fileNamed(node, 'haproxy.cfg'))],
         env,
-        ready: httpProbe(url),
-        readyWithinSeconds: 15,
-        probeDescription: `GET ${url}`,
-      };
-    }
+        'metrics',
+        '/health',
+      );
     case 'pgbouncer':
       return {
         argv: [LAB_TOOLS.pgbouncer, ctx.path(fileNamed(node, 'pgbouncer.ini'))],
@@ -103,6 +136,85 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
         readyWithinSeconds: 15,
         probeDescription: `TCP 127.0.0.1:${port('pgbouncer')}`,
       };
+    case 'kafka': {
+      if (node.oneShot) {
+        // The topics job's script calls the image's tool scripts where the renderer placed them.
+        const bin = ctx.path('/opt/kafka/bin');
+        return {
+          argv: ['bash', ctx.path(fileNamed(node, 'create-topics.sh'))],
+          env,
+          job: true,
+          ready: never,
+          readyWithinSeconds: 180,
+          probeDescription: 'exit 0',
+          helpers: Object.entries(KAFKA_TOOL_MAINS).map(([script, main]) => ({
+            path: `${bin}/${script}`,
+            content: `#!/bin/sh\nexec ${java(128, main)
+              .map((a) => `'${a}'`)
+              .join(' ')} "$@"\n`,
+            mode: 0o755,
+          })),
+        };
+      }
+      const config = ctx.path(fileNamed(node, 'server.properties'));
+      const listener = node.ports.find((p) => p.name === 'host') ?? findPort(node, 'controller');
+      return {
+        argv: java(256, 'kafka.Kafka', config),
+        env,
+        prepare: [
+          java(
+            128,
+            'kafka.tools.StorageTool',
+            'format',
+            '--ignore-formatted',
+            '--cluster-id',
+            ctx.env.CLUSTER_ID!,
+            '--config',
+            config,
+          ),
+        ],
+        ready: tcpProbe(listener.port),
+        readyWithinSeconds: 60,
+        probeDescription: `TCP 127.0.0.1:${listener.port}`,
+      };
+    }
+    case 'kafka-connect': {
+      if (node.oneShot) {
+        // The registration script speaks to Connect's REST API with curl, as in the container.
+        return {
+          argv: ['bash', ctx.path(fileNamed(node, 'register.sh'))],
+          env,
+          job: true,
+          ready: never,
+          readyWithinSeconds: 300,
+          probeDescription: 'exit 0',
+        };
+      }
+      return {
+        ...httpService(
+          node,
+          java(
+            384,
+            'org.apache.kafka.connect.cli.ConnectDistributed',
+            ctx.path(fileNamed(node, 'connect-distributed.properties')),
+          ),
+          env,
+          'rest',
+          '/connectors',
+        ),
+        readyWithinSeconds: 120,
+        // The renderer points plugin.path at the image's plugin folder; the lab's Debezium jars go there.
+        links: { [ctx.path('/kafka/connect')]: LAB_TOOLS.connectPlugins },
+      };
+    }
+    case 'prometheus':
+      return httpService(node, [LAB_TOOLS.prometheus, ...args], env, 'web', '/-/ready');
+    case 'alertmanager':
+      return httpService(node, [LAB_TOOLS.alertmanager, ...args], env, 'web', '/-/ready');
+    case 'postgres-exporter':
+      return httpService(node, [LAB_TOOLS.postgresExporter, ...args], env, 'metrics', '/metrics');
+    case 'pgbouncer-exporter':
+      return httpService(node, [LAB_TOOLS.pgbouncerExporter, ...args], env, 'metrics', '/metrics');
     default:
       return undefined;
   }

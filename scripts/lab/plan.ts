@@ -4,15 +4,17 @@
  * from the renderers; the lab only adds addresses, paths and launch commands.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../../constructs/platform/data-platform';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
+import { DEMO_STREAMS } from '../../constructs/cdc/streams';
+import { GENERATED_ID_BYTES, resolveIds } from '../../constructs/platform/generated-ids';
 import { resolveSecrets } from '../../constructs/platform/secrets';
 import { manifestNode, type TopologyManifest } from '../../constructs/platform/topology';
-import { nativeLaunch, type Launch, type Probe } from './natives';
+import { nativeLaunch, type Launch } from './natives';
 import { LAB_TOOLS } from './tools';
 
 export interface LabNode {
@@ -28,13 +30,31 @@ export interface LabPlan {
   readonly nodes: readonly LabNode[];
   /** Nodes of components the lab cannot run here (their servers are not packaged for this machine). */
   readonly notRun: readonly string[];
-  readonly secrets: Readonly<Record<string, string>>;
+  readonly values: LabValues;
+  /** Swaps secret and generated-ID placeholders for this run's values. */
+  resolve(text: string): string;
   manifest(pids: Readonly<Record<string, number>>): TopologyManifest;
 }
 
-/** Lab-only settings: the Debian Postgres binaries instead of the image's PATH. */
+/** What the Docker target keeps in Terraform state, the lab keeps per run: secrets and generated IDs. */
+export interface LabValues {
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly ids: Readonly<Record<string, string>>;
+}
+
+/**
+ * Lab-only settings. Postgres runs from Debian's binaries instead of the image's
+ * PATH. Components with no server packaged for this machine (MongoDB,
+ * ClickHouse, MinIO) are left out, and CDC captures the Postgres streams only,
+ * so that every node the lab plans is a node it runs.
+ */
 export const LAB_SETTINGS: Omit<DataPlatformProps, 'placement'> = {
   postgres: { patroni: { binDir: LAB_TOOLS.pgBin } },
+  mongo: false,
+  clickhouse: false,
+  objectStorage: 's3',
+  cdc: { streams: DEMO_STREAMS.filter((s) => s.source === 'postgres') },
+  monitoring: { scrapeIntervalSeconds: 5 },
 };
 
 /** Alphanumeric, like the Docker target's random_password values. */
@@ -44,20 +64,29 @@ function generateSecret(length: number): string {
 }
 
 /**
- * @param secrets the values of an existing lab (to restart its nodes); omitted, new ones are generated
+ * @param values those of an existing lab (to restart its nodes); omitted, new ones are generated
  */
-export function planLab(root: string, basePort: number, secrets?: Readonly<Record<string, string>>): LabPlan {
+export function planLab(root: string, basePort: number, values?: LabValues): LabPlan {
   const placement = new LoopbackPlacement(root, basePort);
   const platform = new DataPlatform(new RootConstruct(), 'platform', { ...LAB_SETTINGS, placement });
-  const values = secrets ?? Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)]));
-  const resolve = (text: string) => resolveSecrets(text, (name) => values[name]!);
+  const v: LabValues = values ?? {
+    secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)])),
+    // The form of the Docker target's random_id: 16 bytes, unpadded base64url.
+    ids: Object.fromEntries(
+      platform.generatedIds.map((g) => [g.name, randomBytes(GENERATED_ID_BYTES).toString('base64url')]),
+    ),
+  };
+  const resolve = (text: string) =>
+    resolveIds(
+      resolveSecrets(text, (name) => v.secrets[name]!),
+      (name) => v.ids[name]!,
+    );
   const nodes: LabNode[] = [];
   const notRun: string[] = [];
   for (const spec of platform.nodes) {
     const launch = nativeLaunch(spec, {
       path: (p) => placement.path(spec.name, p),
-      env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, resolve(v)])),
-      resolve,
+      env: Object.fromEntries(Object.entries(spec.env).map(([k, val]) => [k, resolve(val)])),
     });
     if (launch) nodes.push({ spec, launch, dir: placement.path(spec.name, '') });
     else notRun.push(spec.name);
@@ -67,7 +96,8 @@ export function planLab(root: string, basePort: number, secrets?: Readonly<Recor
     platform,
     nodes,
     notRun,
-    secrets: values,
+    values: v,
+    resolve,
     manifest: (pids) => ({
       version: 1,
       target: 'lab',
@@ -78,28 +108,35 @@ export function planLab(root: string, basePort: number, secrets?: Readonly<Recor
   };
 }
 
-/** Writes every node's files and creates its volumes, owned by `owner` so the servers can run unprivileged. */
+/** Writes every node's files and launch helpers and creates its volumes, owned by `owner` so the servers can run unprivileged. */
 export function materialize(plan: LabPlan, owner?: { uid: number; gid: number }): void {
-  const own = (path: string) => owner && chownSync(path, owner.uid, owner.gid);
+  const own = (path: string) => owner && lchownSync(path, owner.uid, owner.gid);
+  const write = (path: string, content: string, mode: number) => {
+    writeFileSync(path, content);
+    chmodSync(path, mode);
+    own(path);
+  };
   mkdirSync(plan.root, { recursive: true, mode: 0o755 });
   own(plan.root);
-  for (const { spec, dir } of plan.nodes) {
+  for (const { spec, dir, launch } of plan.nodes) {
     const path = (p: string) => `${dir}${p}`;
-    const dirs = [dir, ...spec.volumes.map((v) => path(v.path)), ...spec.files.map((f) => dirname(path(f.path)))];
-    for (const d of dirs) {
+    const created = [
+      dir,
+      ...spec.volumes.map((v) => path(v.path)),
+      ...spec.files.map((f) => dirname(path(f.path))),
+      ...(launch.helpers ?? []).map((h) => dirname(h.path)),
+      ...Object.keys(launch.links ?? {}).map((l) => dirname(l)),
+    ];
+    for (const d of created) {
       mkdirSync(d, { recursive: true, mode: 0o700 });
       // Own every level from the node folder down, so a server can create what it needs beside its files.
       for (let p = d; p.startsWith(dir); p = dirname(p)) own(p);
     }
-    for (const f of spec.files) {
-      writeFileSync(
-        path(f.path),
-        resolveSecrets(f.content, (name) => plan.secrets[name]!),
-      );
-      chmodSync(path(f.path), parseInt(f.mode ?? '0644', 8));
-      own(path(f.path));
+    for (const f of spec.files) write(path(f.path), plan.resolve(f.content), parseInt(f.mode ?? '0644', 8));
+    for (const h of launch.helpers ?? []) write(h.path, h.content, h.mode);
+    for (const [link, target] of Object.entries(launch.links ?? {})) {
+      symlinkSync(target, link);
+      own(link);
     }
   }
 }
-
-export type { Probe };

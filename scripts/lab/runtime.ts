@@ -3,18 +3,19 @@
  * process group, logs to <root>/logs/<node>.log and has the lab root in its
  * command line, so teardown can always find whatever is left.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { materialize, planLab, type LabNode, type LabPlan } from './plan';
+import { materialize, planLab, type LabNode, type LabPlan, type LabValues } from './plan';
 import { tcpProbe } from './natives';
+import { labAlive } from './procs';
 
 export interface LabState {
   readonly root: string;
   readonly basePort: number;
   readonly pids: Record<string, number>;
-  /** This run's generated secrets, for clients such as the chaos workloads (the file is mode 0600). */
-  readonly secrets: Readonly<Record<string, string>>;
+  /** This run's secrets and generated IDs, for restarts and for clients such as the chaos workloads (the file is mode 0600). */
+  readonly values: LabValues;
 }
 
 export interface RunningLab extends LabState {
@@ -35,15 +36,6 @@ function serviceUser(): { uid: number; gid: number } | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function logTail(path: string, lines = 30): string {
   if (!existsSync(path)) return '(no log)';
   return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
@@ -53,30 +45,73 @@ export function logFile(root: string, node: string): string {
   return join(root, 'logs', `${node}.log`);
 }
 
+/** argv run as the lab's service user (Postgres and PgBouncer refuse root). */
+function asServiceUser(argv: readonly string[]): string[] {
+  const user = serviceUser();
+  return user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', ...argv] : [...argv];
+}
+
+/** Runs the node's prepare commands, then starts its process (again, for a restart). */
+function startProcess(root: string, node: LabNode): ChildProcess {
+  const log = openSync(logFile(root, node.spec.name), 'a');
+  try {
+    for (const command of node.launch.prepare ?? []) {
+      const [cmd, ...args] = asServiceUser(command);
+      const r = spawnSync(cmd!, args, {
+        env: node.launch.env,
+        cwd: node.dir,
+        stdio: ['ignore', log, log],
+        timeout: 120_000,
+      });
+      if (r.status !== 0) {
+        throw new Error(
+          `lab: preparing ${node.spec.name} failed (${command.join(' ')}). Last log lines:\n${logTail(logFile(root, node.spec.name))}`,
+        );
+      }
+    }
+    const [cmd, ...args] = asServiceUser(node.launch.argv);
+    const child = spawn(cmd!, args, {
+      env: node.launch.env,
+      cwd: node.dir,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`lab: could not start ${node.spec.name} (${cmd})`);
+    return child;
+  } finally {
+    closeSync(log);
+  }
+}
+
 /** Starts one node's process (again, for a restart) and returns its pid. */
 export function spawnNode(root: string, node: LabNode): number {
-  const user = serviceUser();
-  const argv = user
-    ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', ...node.launch.argv]
-    : [...node.launch.argv];
-  const log = openSync(logFile(root, node.spec.name), 'a');
-  const child = spawn(argv[0]!, argv.slice(1), {
-    env: node.launch.env,
-    cwd: node.dir,
-    detached: true,
-    stdio: ['ignore', log, log],
+  return startProcess(root, node).pid!;
+}
+
+/** Runs a one-shot job to completion, failing with its log if it exits non-zero or runs too long. */
+async function runJob(root: string, node: LabNode, child: ChildProcess): Promise<void> {
+  const limit = node.launch.readyWithinSeconds;
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, limit * 1000);
+    child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
   });
-  closeSync(log);
-  child.unref();
-  if (child.pid === undefined) throw new Error(`lab: could not start ${node.spec.name} (${argv[0]})`);
-  return child.pid;
+  if (code !== 0) {
+    throw new Error(
+      `lab: job ${node.spec.name} ${code === null ? `did not finish within ${limit} s` : `exited ${code}`}. ` +
+        `Last log lines:\n${logTail(logFile(root, node.spec.name))}`,
+    );
+  }
 }
 
 async function waitReady(root: string, node: LabNode, pid: number): Promise<void> {
   const deadline = Date.now() + node.launch.readyWithinSeconds * 1000;
   while (Date.now() < deadline) {
     if (await node.launch.ready()) return;
-    if (!alive(pid)) {
+    if (!labAlive(pid)) {
       throw new Error(
         `lab: ${node.spec.name} exited during start-up. Last log lines:\n${logTail(logFile(root, node.spec.name))}`,
       );
@@ -117,7 +152,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   materialize(plan, serviceUser());
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
   const pids: Record<string, number> = {};
-  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, secrets: plan.secrets };
+  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, values: plan.values };
   const ready = new Map<string, Promise<void>>();
   const t0 = Date.now();
   try {
@@ -126,9 +161,14 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
       ready.set(
         node.spec.name,
         Promise.all(deps).then(async () => {
-          pids[node.spec.name] = spawnNode(plan.root, node);
-          writeState(state);
-          await waitReady(plan.root, node, pids[node.spec.name]!);
+          const child = startProcess(plan.root, node);
+          if (node.launch.job) {
+            await runJob(plan.root, node, child);
+          } else {
+            pids[node.spec.name] = child.pid!;
+            writeState(state);
+            await waitReady(plan.root, node, child.pid!);
+          }
           opts.progress?.(`${node.spec.name} ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         }),
       );

@@ -31,7 +31,12 @@ describe('checkHistory', () => {
 
   it('starts the outage at the first failure the fault caused, not at the fault', () => {
     // A planned switchover: writes go on for 1.5 s after the request, fail, then recover.
-    const switchover = [op('1', 1000, 1010, true), op('2', 2400, 2500, false), op('3', 2450, 2600, true), op('4', 2600, 3100, true)];
+    const switchover = [
+      op('1', 1000, 1010, true),
+      op('2', 2400, 2500, false),
+      op('3', 2450, 2600, true),
+      op('4', 2600, 3100, true),
+    ];
     // Op 3 started before the first failure was seen and does not count as recovery; op 4 does.
     expect(checkHistory(switchover, present('1', '3', '4'), fault).rtoSeconds).toBe(2.1);
   });

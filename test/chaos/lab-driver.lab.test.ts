@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findPort } from '../../constructs/platform/node-spec';
 import type { TopologyManifest } from '../../constructs/platform/topology';
-import { labAlive, LabDriver } from '../../scripts/chaos/drivers/lab';
+import { LabDriver } from '../../scripts/chaos/drivers/lab';
+import { labAlive } from '../../scripts/lab/procs';
 import { readState } from '../../scripts/lab/runtime';
 import { labInstalled, useLab } from '../lab/lab-fixture';
 

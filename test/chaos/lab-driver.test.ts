@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestNode } from '../../constructs/platform/topology';
-import { labAlive, LabDriver, processesMarked } from '../../scripts/chaos/drivers/lab';
+import { LabDriver } from '../../scripts/chaos/drivers/lab';
+import { labAlive, processesMarked } from '../../scripts/lab/procs';
 import { writeState } from '../../scripts/lab/runtime';
 
 let root: string;
@@ -93,7 +94,7 @@ describe('LabDriver', () => {
 
   it("stops with SIGTERM to the node's main process, which takes its children along", async () => {
     const [main, child] = await dummy('x');
-    writeState({ root, basePort: 0, pids: { x: main! }, secrets: {} });
+    writeState({ root, basePort: 0, pids: { x: main! }, values: { secrets: {}, ids: {} } });
     const t0 = Date.now();
     await new LabDriver(root).act('stop', node('x'));
     expect([main, child].filter((p) => labAlive(p!))).toEqual([]);

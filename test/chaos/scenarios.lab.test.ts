@@ -7,23 +7,33 @@ import { CI_SCENARIOS, SCENARIOS } from '../../scripts/chaos/scenarios';
 import { labTarget } from '../../scripts/chaos/target';
 import { labInstalled, useLab } from '../lab/lab-fixture';
 
-const POSTGRES_CORE = new Set(['etcd', 'patroni', 'haproxy', 'pgbouncer']);
-
 /**
  * The CI chaos runs: each scenario on the real lab servers, judged from its
  * history. Reports land in .tmp/chaos-ci/<scenario>/ for inspection.
  */
 describe.runIf(labInstalled())('chaos on the lab', () => {
-  const lab = useLab({ basePort: 23400, include: (n) => POSTGRES_CORE.has(n.spec.component) });
+  const lab = useLab({ basePort: 23400 });
 
-  it.each(CI_SCENARIOS)('%s: RPO 0 and recovery within the bound from the settings', async (name) => {
-    const target = labTarget(lab().root);
-    const ctx = { manifest: target.manifest, secrets: target.secrets, driver: new LabDriver(lab().root), log: () => undefined };
-    const { verdict, ops } = await runScenario(SCENARIOS.find((s) => s.name === name)!, ctx);
-    writeReport(join('.tmp/chaos-ci', name), verdict, ops);
-    expect(verdict.failures).toEqual([]);
-    expect(verdict.counts.lost).toBe(0);
-    expect(verdict.counts.acknowledged).toBeGreaterThan(100);
-    expect(verdict.rtoSeconds).toBeLessThanOrEqual(verdict.rtoBoundSeconds);
-  }, 240_000);
+  it.each(CI_SCENARIOS)(
+    '%s: RPO 0 and recovery within the bound from the settings',
+    async (name) => {
+      const target = labTarget(lab().root);
+      const ctx = {
+        manifest: target.manifest,
+        secrets: target.secrets,
+        driver: new LabDriver(lab().root),
+        log: () => undefined,
+      };
+      const { verdict, ops } = await runScenario(
+        SCENARIOS.find((s) => s.name === name)!,
+        ctx,
+      );
+      writeReport(join('.tmp/chaos-ci', name), verdict, ops);
+      expect(verdict.failures).toEqual([]);
+      expect(verdict.counts.lost).toBe(0);
+      expect(verdict.counts.acknowledged).toBeGreaterThan(100);
+      expect(verdict.rtoSeconds).toBeLessThanOrEqual(verdict.rtoBoundSeconds);
+    },
+    240_000,
+  );
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { LabNode } from '../../scripts/lab/plan';
 import { startLab, stopLab, type RunningLab } from '../../scripts/lab/runtime';
@@ -7,12 +7,21 @@ import { findTool, haveTools } from '../real-tools/tools';
 
 /** Whether the lab's servers are installed (in CI, missing ones fail the run). */
 export function labInstalled(): boolean {
+  const dir = (path: string) => (existsSync(path) ? path : undefined);
   return haveTools({
     etcd: findTool(LAB_TOOLS.etcd),
     patroni: findTool(LAB_TOOLS.patroni),
     haproxy: findTool(LAB_TOOLS.haproxy),
     pgbouncer: findTool(LAB_TOOLS.pgbouncer),
     postgres: findTool(`${LAB_TOOLS.pgBin}/postgres`),
+    java: findTool(LAB_TOOLS.java),
+    'Kafka jars': dir(LAB_TOOLS.kafkaLibs),
+    'Debezium plugin': dir(LAB_TOOLS.connectPlugins),
+    prometheus: findTool(LAB_TOOLS.prometheus),
+    alertmanager: findTool(LAB_TOOLS.alertmanager),
+    postgres_exporter: findTool(LAB_TOOLS.postgresExporter),
+    pgbouncer_exporter: findTool(LAB_TOOLS.pgbouncerExporter),
+    curl: findTool('curl'),
   });
 }
 

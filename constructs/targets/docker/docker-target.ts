@@ -95,10 +95,16 @@ export class DockerTarget extends Construct {
         manifestNode(n, platform.placement, { container: `${prefix}-${n.name}` }, PUBLISH_HOST),
       ),
     };
+    // Fixed output names: `terraform output -json topology` is what users and scripts/chaos type.
     new TerraformOutput(this, 'topology', {
       value: this.manifest,
       description: 'Topology manifest: every node, its endpoints and its container (read by scripts/chaos).',
-    });
+    }).overrideLogicalId('topology');
+    new TerraformOutput(this, 'secrets', {
+      value: Object.fromEntries([...passwords].map(([name, password]) => [name, password.result])),
+      sensitive: true,
+      description: 'Generated passwords by secret name, for operators and the chaos workloads (terraform output -json secrets).',
+    }).overrideLogicalId('secrets');
   }
 
   private container(

@@ -16,10 +16,11 @@
  * Liveness is read from /proc/<pid>/stat, not `kill -0`: here processes reparented to PID 1 are
  * never reaped, and a zombie still answers signals.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManifestNode, TopologyManifest } from '../../../constructs/platform/topology';
 import { planLab, type LabNode } from '../../lab/plan';
+import { labAlive, procStat, processesMarked } from '../../lab/procs';
 import { readState, spawnNode, writeState } from '../../lab/runtime';
 import type { Driver, FaultAction } from '../types';
 
@@ -28,58 +29,6 @@ const STOP_GRACE_MS = 10_000;
 const SIGNALLED_WITHIN_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface ProcStat {
-  readonly pid: number;
-  readonly state: string;
-  readonly ppid: number;
-  readonly pgrp: number;
-}
-
-/** /proc/<pid>/stat: `pid (comm) state ppid …`; comm may hold spaces and parentheses. */
-function procStat(pid: number): ProcStat | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state, ppid, pgrp] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, state: state!, ppid: Number(ppid), pgrp: Number(pgrp) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether `pid` runs (or is stopped): it exists and is no zombie. */
-export function labAlive(pid: number): boolean {
-  const stat = procStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Live processes whose command line holds `marker`, with all their live descendants. */
-export function processesMarked(marker: string): number[] {
-  const stats = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => procStat(Number(d)))
-    .filter((s): s is ProcStat => s !== undefined && s.state !== 'Z' && s.pid !== process.pid);
-  const found = new Set(stats.filter((s) => commandLine(s.pid).includes(marker)).map((s) => s.pid));
-  // /proc lists parents and children in no particular order: repeat until nothing is added.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const s of stats) {
-      if (!found.has(s.pid) && found.has(s.ppid)) {
-        found.add(s.pid);
-        grew = true;
-      }
-    }
-  }
-  return [...found];
-}
 
 function signal(pids: readonly number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
@@ -168,7 +117,7 @@ export class LabDriver implements Driver {
     const state = readState(this.root);
     const running = state.pids[node];
     if (running !== undefined && labAlive(running)) return;
-    this.labNodes ??= planLab(this.root, state.basePort, state.secrets).nodes;
+    this.labNodes ??= planLab(this.root, state.basePort, state.values).nodes;
     const labNode = this.labNodes.find((n) => n.spec.name === node);
     if (!labNode) throw new Error(`lab driver: node ${node} is not part of the lab at ${this.root}`);
     const pid = spawnNode(this.root, labNode);

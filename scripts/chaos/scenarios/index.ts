@@ -1,8 +1,15 @@
 import type { ScenarioDefinition } from '../types';
+import { CDC_FAILOVER } from './cdc';
+import { KAFKA_SCENARIOS } from './kafka';
 import { PATRONI_SCENARIOS } from './patroni';
 import { ROUTING_SCENARIOS } from './routing';
 
-export const SCENARIOS: readonly ScenarioDefinition[] = [...PATRONI_SCENARIOS, ...ROUTING_SCENARIOS];
+export const SCENARIOS: readonly ScenarioDefinition[] = [
+  ...PATRONI_SCENARIOS,
+  ...ROUTING_SCENARIOS,
+  ...KAFKA_SCENARIOS,
+  CDC_FAILOVER,
+];
 
 /** The scenarios CI runs on the lab on every change. */
 export const CI_SCENARIOS = [
@@ -10,4 +17,6 @@ export const CI_SCENARIOS = [
   'patroni-switchover',
   'patroni-leader-freeze',
   'patroni-replica-crash',
+  'kafka-broker-crash',
+  'cdc-patroni-failover',
 ];

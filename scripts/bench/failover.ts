@@ -1,0 +1,58 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Failover benchmark on the loopback lab: repeats the Patroni leader crash and
+ * the planned switchover, and prints RTO median and max with RPO per scenario.
+ * The lab (Postgres HA core only) is started and torn down by this script.
+ *   npm run bench:failover -- [runs]   (default 5)
+ */
+import { mkdtempSync } from 'node:fs';
+import { LabDriver } from '../chaos/drivers/lab';
+import { runScenario } from '../chaos/runner';
+import { SCENARIOS } from '../chaos/scenarios';
+import { labTarget } from '../chaos/target';
+import { startLab, stopLab } from '../lab/runtime';
+
+const runs = Number(process.argv[2] ?? 5);
+const CORE = new Set(['etcd', 'patroni', 'haproxy', 'pgbouncer']);
+const lab = await startLab({
+  root: mkdtempSync('/tmp/dplab-bench-'),
+  basePort: 24000,
+  include: (n) => CORE.has(n.spec.component),
+});
+let failed = false;
+try {
+  const target = labTarget(lab.root);
+  const ctx = {
+    manifest: target.manifest,
+    secrets: target.secrets,
+    driver: new LabDriver(lab.root),
+    log: () => undefined,
+  };
+  console.log(`failover benchmark on the lab, ${runs} runs per scenario (writes through PgBouncer, 4 clients)`);
+  for (const name of ['patroni-leader-crash', 'patroni-switchover']) {
+    const rtos: number[] = [];
+    let lost = 0;
+    let acknowledged = 0;
+    for (let i = 0; i < runs; i++) {
+      const { verdict } = await runScenario(
+        SCENARIOS.find((s) => s.name === name)!,
+        ctx,
+      );
+      failed ||= !verdict.passed;
+      if (verdict.rtoSeconds !== undefined) rtos.push(verdict.rtoSeconds);
+      lost += verdict.counts.lost;
+      acknowledged += verdict.counts.acknowledged;
+      console.log(
+        `  ${name} run ${i + 1}: RTO ${verdict.rtoSeconds?.toFixed(1) ?? '-'} s, lost ${verdict.counts.lost}${verdict.passed ? '' : ` FAILED: ${verdict.failures.join('; ')}`}`,
+      );
+    }
+    rtos.sort((a, b) => a - b);
+    console.log(
+      `${name.padEnd(22)} RTO s: min ${rtos[0]?.toFixed(1)} median ${rtos[Math.floor(rtos.length / 2)]?.toFixed(1)} max ${rtos.at(-1)?.toFixed(1)}` +
+        `   RPO: ${lost} lost of ${acknowledged} acknowledged`,
+    );
+  }
+} finally {
+  stopLab(lab, { keepRoot: failed });
+}
+process.exitCode = failed ? 1 : 0;
