@@ -8,6 +8,7 @@ import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { PostgresHa } from '../postgres/postgres-ha';
 import type { CdcProps, CdcSettings } from './cdc-settings';
 import { changeTopic, streamsOf } from './cdc-settings';
+import { monitorCdc } from './cdc-monitoring';
 import {
   CONNECT_REST_PORT,
   renderConnectProperties,
@@ -121,7 +122,7 @@ export class DebeziumConnect extends Construct {
     this.connectors = connectors;
 
     const names = Array.from({ length: count }, (_, i) => `connect-${i + 1}`);
-    this.workers = names.map((name, i) => ({
+    const workers = names.map((name, i): NodeSpec => ({
       name,
       component: 'kafka-connect',
       role: 'worker',
@@ -155,6 +156,7 @@ export class DebeziumConnect extends Construct {
       memoryMb,
       dependsOn: waitFor,
     }));
+    this.workers = monitorCdc(this, workers);
 
     const files = Object.keys(connectors).map((name) => `${CONNECTORS_DIR}/${name}.json`);
     this.registerJob = {

@@ -13,6 +13,7 @@ import {
   renderServerConfig,
   renderUsersConfig,
 } from './clickhouse-config';
+import { CLICKHOUSE_METRICS_PORT, monitorClickhouse } from './clickhouse-monitoring';
 
 export interface KeeperProps {
   /** Keeper nodes; odd, as a Raft quorum of an even count tolerates no more failures. @default 3 */
@@ -101,6 +102,7 @@ export class ClickHouseCluster extends Construct {
             id: m.id,
             ensemble,
             dataDir: p.path(m.name, KEEPER_DATA),
+            metricsPort: p.port(m.name, 'metrics', CLICKHOUSE_METRICS_PORT),
             placement: p,
           }),
         },
@@ -109,6 +111,7 @@ export class ClickHouseCluster extends Construct {
         { name: 'client', port: p.port(m.name, 'client', KEEPER_PORTS.client) },
         { name: 'raft', port: p.port(m.name, 'raft', KEEPER_PORTS.raft) },
         { name: 'http', port: p.port(m.name, 'http', KEEPER_PORTS.http) },
+        { name: 'metrics', port: p.port(m.name, 'metrics', CLICKHOUSE_METRICS_PORT) },
       ],
       volumes: [{ name: 'data', path: KEEPER_DATA }],
       stateful: true,
@@ -120,7 +123,7 @@ export class ClickHouseCluster extends Construct {
     const image = checkPinned('clickhouse.image', props.image ?? IMAGES.clickhouse);
     const memoryMb = checkInt('clickhouse.memoryMb', props.memoryMb ?? 1024, { min: 768 });
     const names = Array.from({ length: replicaCount }, (_, i) => `clickhouse-${i + 1}`);
-    this.servers = names.map((name, i) => ({
+    const servers = names.map((name, i): NodeSpec => ({
       name,
       component: 'clickhouse',
       role: 'replica',
@@ -152,6 +155,7 @@ export class ClickHouseCluster extends Construct {
       memoryMb,
       dependsOn: keepers.map((n) => n.name),
     }));
+    this.servers = monitorClickhouse(this, servers, keepers);
 
     const ddl = renderCdcDdl({
       database: this.database,

@@ -10,11 +10,22 @@ export const CLICKHOUSE_PASSWORD_ENV = 'CLICKHOUSE_PLATFORM_PASSWORD';
 /** Name of the cluster in `remote_servers`: one shard, every server a replica. */
 export const CLUSTER_NAME = 'platform';
 
+/**
+ * ClickHouse's own Prometheus endpoint, a config section of the server
+ * (config.d/) and of Keeper (its config's top level). It listens on the
+ * process's listen_host.
+ */
+export function prometheusSection(port: number) {
+  return { prometheus: { endpoint: '/metrics', port, metrics: true, events: true, asynchronous_metrics: true } };
+}
+
 export interface KeeperConfigInput {
   readonly node: string;
   readonly id: number;
   readonly ensemble: readonly { readonly name: string; readonly id: number }[];
   readonly dataDir: string;
+  /** Port of the Prometheus endpoint. */
+  readonly metricsPort: number;
   readonly placement: Placement;
 }
 
@@ -27,6 +38,7 @@ export function renderKeeperConfig(input: KeeperConfigInput): string {
   return stringify({
     logger: { level: 'information', console: true },
     listen_host: p.bindHost,
+    ...prometheusSection(input.metricsPort),
     keeper_server: {
       tcp_port: p.port(input.node, 'client', KEEPER_PORTS.client),
       server_id: input.id,

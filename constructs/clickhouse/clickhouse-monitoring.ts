@@ -5,32 +5,22 @@ import { MonitoringRegistry, withMetrics, type ComponentMonitoring, type Metrics
 import { DataPlatform } from '../platform/data-platform';
 import type { NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import { prometheusSection } from './clickhouse-config';
 
 const JOB = 'clickhouse';
 const KEEPER_JOB = 'clickhouse-keeper';
 export const CLICKHOUSE_METRICS_PORT = 9363;
 
-/**
- * ClickHouse's own Prometheus endpoint, as a YAML config fragment (server:
- * config.d/; Keeper: its config file's top level). It listens on the
- * server's listen_host.
- */
-export function renderPrometheusEndpoint(port: number): string {
-  return stringify({
-    prometheus: { endpoint: '/metrics', port, metrics: true, events: true, asynchronous_metrics: true },
-  });
-}
-
 function addon(p: Placement, node: string, path: string): MetricsAddon {
   const port = p.port(node, 'metrics', CLICKHOUSE_METRICS_PORT);
-  return { port: { name: 'metrics', port }, files: [{ path, content: renderPrometheusEndpoint(port) }] };
+  return { port: { name: 'metrics', port }, files: [{ path, content: stringify(prometheusSection(port)) }] };
 }
 
 /**
  * One call for the ClickHouse construct: adds the metrics endpoint to each
- * server (a config.d file) and registers ClickHouse's monitoring. Keeper gets
- * the same `prometheus` block, which its construct merges into keeper.yaml
- * (`renderPrometheusEndpoint`) and declares as its `metrics` port.
+ * server (a config.d file) and registers ClickHouse's monitoring. Keeper has
+ * the same endpoint in its keeper.yaml (`prometheusSection`), on the port its
+ * construct declares as `metrics`.
  */
 export function monitorClickhouse(
   scope: IConstruct,

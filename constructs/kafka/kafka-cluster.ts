@@ -3,6 +3,7 @@ import { DataPlatform } from '../platform/data-platform';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkOddCount, checkPinned } from '../platform/validation';
+import { monitorKafka } from './kafka-monitoring';
 import {
   KAFKA_PORTS,
   internalListener,
@@ -89,11 +90,12 @@ export class KafkaCluster extends Construct {
         role,
         image,
         // Format the log dir once (the cluster ID is generated per deployment), then run
-        // the broker on our file instead of the image's env-to-properties launcher.
+        // the broker on our file instead of the image's env-to-properties launcher. The
+        // format tool gets no KAFKA_OPTS: those are the server's (its metrics agent).
         command: [
           '/bin/bash',
           '-c',
-          `set -e; ${BIN}/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config ${CONFIG_PATH}; ` +
+          `set -e; KAFKA_OPTS= ${BIN}/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config ${CONFIG_PATH}; ` +
             `export KAFKA_HEAP_OPTS="-Xms${heapMb}m -Xmx${heapMb}m"; exec ${BIN}/kafka-server-start.sh ${CONFIG_PATH}`,
         ],
         env: { CLUSTER_ID: clusterId },
@@ -144,19 +146,30 @@ export class KafkaCluster extends Construct {
         },
         memoryMb,
         dependsOn,
+        // Their controllers' quorum port (Kafka nodes reach each other on every Kafka port anyway):
+        // not their metrics port, which a node without its agent never opens.
+        connectsTo: dependsOn.map((controller) => ({ node: controller, port: 'controller' })),
       };
     };
 
-    const controllers = controllerRefs.map((ref) => kafkaNode(ref, 'controller', 0, []));
-    this.brokers = brokerRefs.map((ref, i) =>
-      kafkaNode(
-        ref,
-        mode === 'combined' ? 'combined' : 'broker',
-        hostPortBase + i,
-        controllers.map((c) => c.name),
-      ),
+    const bootstrap = brokerRefs.map((b) => internalListener(p, b.name));
+    const servers = monitorKafka(
+      this,
+      [
+        ...controllerRefs.map((ref) => kafkaNode(ref, 'controller', 0, [])),
+        ...brokerRefs.map((ref, i) =>
+          kafkaNode(
+            ref,
+            mode === 'combined' ? 'combined' : 'broker',
+            hostPortBase + i,
+            controllerRefs.map((c) => c.name),
+          ),
+        ),
+      ],
+      { bootstrap, exporterImage: IMAGES.kafkaExporter },
     );
-    this.bootstrapServers = brokerRefs.map((b) => internalListener(p, b.name)).join(',');
+    this.brokers = servers.filter((n) => n.role !== 'controller');
+    this.bootstrapServers = bootstrap.join(',');
     this.topics = resolveTopics('kafka.topics', props.topics ?? [], {
       brokers: brokerCount,
       ...cluster,
@@ -169,7 +182,11 @@ export class KafkaCluster extends Construct {
       command: ['/bin/bash', TOPICS_SCRIPT],
       env: {},
       files: [
-        { path: TOPICS_SCRIPT, content: renderTopicsScript(this.topics, this.bootstrapServers, p.path(TOPICS_JOB, BIN)), mode: '0755' },
+        {
+          path: TOPICS_SCRIPT,
+          content: renderTopicsScript(this.topics, this.bootstrapServers, p.path(TOPICS_JOB, BIN)),
+          mode: '0755',
+        },
       ],
       ports: [],
       volumes: [],
@@ -177,8 +194,9 @@ export class KafkaCluster extends Construct {
       oneShot: true,
       memoryMb: 512,
       dependsOn: this.brokers.map((b) => b.name),
+      connectsTo: this.brokers.map((b) => ({ node: b.name, port: 'internal' })),
     };
-    this.nodes = [...controllers, ...this.brokers, this.topicsJob];
+    this.nodes = [...servers, this.topicsJob];
     platform.addNodes(this.nodes);
   }
 }

@@ -103,8 +103,9 @@ export interface KafkaMonitoringInput {
 
 /**
  * One call for the Kafka construct: adds the JMX agent (config file, port,
- * KAFKA_OPTS) to each node and registers Kafka's monitoring with a lag
- * exporter. Use the returned nodes in place of `nodes`.
+ * and the prelude that fetches it and sets KAFKA_OPTS) to each node and
+ * registers Kafka's monitoring with a lag exporter. Use the returned nodes in
+ * place of `nodes`.
  */
 export function monitorKafka(
   scope: IConstruct,
@@ -141,6 +142,10 @@ export function kafkaMonitoring(input: KafkaMonitoringInput): ComponentMonitorin
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${KAFKA_EXPORTER_PORT}/metrics`] },
     memoryMb: 64,
     dependsOn: input.nodes.map((n) => n.name),
+    // The brokers' internal listeners, and nothing else of theirs (AWS opens exactly these).
+    connectsTo: input.nodes
+      .filter((n) => n.ports.some((port) => port.name === 'internal'))
+      .map((n) => ({ node: n.name, port: 'internal' })),
   };
   const sel = `job="${JOB}"`;
   const lag = `job="${LAG_JOB}"`;

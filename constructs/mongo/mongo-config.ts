@@ -41,6 +41,13 @@ export function replicaSetUri(hosts: readonly string[], replicaSet: string, data
   return `mongodb://${hosts.join(',')}/${database}?replicaSet=${replicaSet}&authSource=admin`;
 }
 
+/** A user the init job creates or updates in `admin`, its password read from the env var `passwordEnv`. */
+export interface MongoAdminUser {
+  readonly user: string;
+  readonly passwordEnv: string;
+  readonly roles: readonly { readonly role: string; readonly db: string }[];
+}
+
 export interface MongoInitInput {
   readonly replicaSet: string;
   /** `host:port` of each data-bearing member, in order; the first holds the root user. */
@@ -53,6 +60,8 @@ export interface MongoInitInput {
   readonly cdcUser?: string;
   /** Collections to create up front, so the connector's snapshot finds them. */
   readonly collections: readonly string[];
+  /** Further users, such as the exporters' (mongo-monitoring.ts). */
+  readonly adminUsers: readonly MongoAdminUser[];
   readonly timeoutSeconds: number;
 }
 
@@ -132,6 +141,7 @@ if (cfg.cdcUser) {
   radmin.runCommand(roleExists ? { updateRole: role, privileges, roles: [] } : { createRole: role, privileges, roles: [] });
   upsertUser(radmin, cfg.cdcUser, env.${MONGO_PASSWORD_ENV.cdc}, [role]);
 }
+for (const u of cfg.adminUsers) upsertUser(rs.getDB('admin'), u.user, env[u.passwordEnv], u.roles);
 print('replica set ready');
 `;
 }

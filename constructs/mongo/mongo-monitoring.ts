@@ -4,33 +4,15 @@ import { MonitoringRegistry, type ComponentMonitoring } from '../monitoring/regi
 import { DataPlatform } from '../platform/data-platform';
 import { findPort, type ImageRef, type NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import type { MongoAdminUser } from './mongo-config';
 
 const JOB = 'mongo';
 const MONGODB_EXPORTER_PORT = 9216;
-/** User the exporters log in as: clusterMonitor on admin, read on local (the oplog). */
-export const MONGO_EXPORTER_USER = 'exporter';
-/** Env var through which the init job receives the exporter user's password. */
-export const MONGO_EXPORTER_PASSWORD_ENV = 'MONGO_EXPORTER_PASSWORD';
-
-/**
- * mongosh lines for the replica set's init job: create the exporter user once
- * (idempotent, like the rest of the init script). Run them against the primary
- * as root, with MONGO_EXPORTER_PASSWORD_ENV set.
- */
-export function renderMongoExporterUser(): string {
-  return [
-    `const admin = db.getSiblingDB('admin');`,
-    `if (!admin.getUser('${MONGO_EXPORTER_USER}')) {`,
-    `  admin.createUser({ user: '${MONGO_EXPORTER_USER}', pwd: process.env.${MONGO_EXPORTER_PASSWORD_ENV},`,
-    `    roles: [{ role: 'clusterMonitor', db: 'admin' }, { role: 'read', db: 'local' }] });`,
-    '}',
-    '',
-  ].join('\n');
-}
 
 export interface MongoMonitoringInput {
   /** Data-bearing members, each with its `mongo` port (arbiters hold no users to log in with). */
   readonly members: readonly NodeSpec[];
+  readonly user: string;
   readonly password: string;
   readonly image: ImageRef;
   readonly placement: Placement;
@@ -38,20 +20,33 @@ export interface MongoMonitoringInput {
 
 /**
  * One call for the Mongo construct: registers an exporter per member and
- * returns what its init job must add: `env` and the `script` lines above.
+ * returns the exporters' login, which its init job must create, with the env
+ * that carries the login's generated password.
  */
 export function monitorMongo(
   scope: IConstruct,
   members: readonly NodeSpec[],
   image: ImageRef,
-): { readonly env: Record<string, string>; readonly script: string } {
+): { readonly env: Record<string, string>; readonly user: MongoAdminUser } {
   const platform = DataPlatform.of(scope);
-  const password = platform.secret({
-    name: 'mongo-exporter',
-    description: `MongoDB exporter user (${MONGO_EXPORTER_USER})`,
-  });
-  MonitoringRegistry.of(scope).register(mongoMonitoring({ members, password, image, placement: platform.placement }));
-  return { env: { [MONGO_EXPORTER_PASSWORD_ENV]: password }, script: renderMongoExporterUser() };
+  const user = 'exporter';
+  const passwordEnv = 'MONGO_EXPORTER_PASSWORD';
+  const password = platform.secret({ name: 'mongo-exporter', description: `MongoDB exporter user (${user})` });
+  MonitoringRegistry.of(scope).register(
+    mongoMonitoring({ members, user, password, image, placement: platform.placement }),
+  );
+  return {
+    env: { [passwordEnv]: password },
+    // The replica set's state, and the oplog window from `local`.
+    user: {
+      user,
+      passwordEnv,
+      roles: [
+        { role: 'clusterMonitor', db: 'admin' },
+        { role: 'read', db: 'local' },
+      ],
+    },
+  };
 }
 
 /** Percona's mongodb_exporter in compatible mode: the replica-set state as plain mongodb_mongod_replset_* gauges. */
@@ -71,7 +66,7 @@ export function mongoMonitoring(input: MongoMonitoringInput): ComponentMonitorin
         '--compatible-mode',
         `--web.listen-address=${p.bindHost}:${port}`,
       ],
-      env: { MONGODB_USER: MONGO_EXPORTER_USER, MONGODB_PASSWORD: input.password },
+      env: { MONGODB_USER: input.user, MONGODB_PASSWORD: input.password },
       files: [],
       ports: [{ name: 'metrics', port }],
       volumes: [],

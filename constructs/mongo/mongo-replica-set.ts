@@ -11,6 +11,7 @@ import {
   renderMongodConf,
   replicaSetUri,
 } from './mongo-config';
+import { monitorMongo } from './mongo-monitoring';
 
 export interface MongoReplicaSetProps {
   /**
@@ -155,6 +156,11 @@ export class MongoReplicaSet extends Construct {
       initializedBy: initJobName,
     });
     this.members = all.map(member);
+    const exporter = monitorMongo(
+      this,
+      this.members.filter((m) => m.role === 'member'),
+      IMAGES.mongodbExporter,
+    );
 
     const hosts = memberHosts(p, names);
     this.connectionString = replicaSetUri(hosts, replicaSet);
@@ -170,6 +176,7 @@ export class MongoReplicaSet extends Construct {
         ...(props.cdc
           ? { [MONGO_PASSWORD_ENV.cdc]: secret('mongo-cdc', `MongoDB change-stream user (${props.cdc.user})`) }
           : {}),
+        ...exporter.env,
       },
       files: [
         {
@@ -183,6 +190,7 @@ export class MongoReplicaSet extends Construct {
             appUser,
             ...(props.cdc ? { cdcUser: props.cdc.user } : {}),
             collections: props.cdc?.collections ?? [],
+            adminUsers: [exporter.user],
             timeoutSeconds: 300,
           }),
         },

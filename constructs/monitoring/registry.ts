@@ -151,17 +151,29 @@ export class MonitoringRegistry {
   }
 }
 
-/** What a node needs to serve its own metrics: a port, config files, environment. */
+/** What a node needs to serve its own metrics: a port, config files, and shell run before it starts. */
 export interface MetricsAddon {
   readonly port: PortSpec;
   readonly files?: readonly FileSpec[];
-  /** Merged into the node's env; a variable the node already sets gets the value appended after a space (JVM options). */
-  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * bash run before the node's command, in the process that then becomes it
+   * (so it can export JVM options for the server alone, not for the health
+   * check's tools): what the metrics need at start and the image lacks, such
+   * as a Java agent (jmx-exporter.ts). It must never stop the node starting.
+   * @default none
+   */
+  readonly prelude?: string;
 }
 
 /** `node` with a metrics add-on merged in. */
 export function withMetrics(node: NodeSpec, addon: MetricsAddon): NodeSpec {
-  const env = { ...node.env };
-  for (const [k, v] of Object.entries(addon.env ?? {})) env[k] = env[k] ? `${env[k]} ${v}` : v;
-  return { ...node, env, ports: [...node.ports, addon.port], files: [...node.files, ...(addon.files ?? [])] };
+  if (addon.prelude && !node.command) {
+    throw new Error(`node ${node.name}: a metrics prelude needs the node's command to run after it`);
+  }
+  return {
+    ...node,
+    ...(addon.prelude ? { command: ['bash', '-c', `${addon.prelude}exec "$@"`, node.name, ...node.command!] } : {}),
+    ports: [...node.ports, addon.port],
+    files: [...node.files, ...(addon.files ?? [])],
+  };
 }

@@ -4,6 +4,7 @@ import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { BucketSpec } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
+import { MINIO_METRICS_ENV, monitorStorage } from './storage-monitoring';
 
 export interface MinioProps {
   /**
@@ -86,7 +87,7 @@ export class MinioStorage extends Construct {
         '--console-address',
         `${p.bindHost}:${consolePort}`,
       ],
-      env: { MINIO_ROOT_USER: user, MINIO_ROOT_PASSWORD: password },
+      env: { MINIO_ROOT_USER: user, MINIO_ROOT_PASSWORD: password, ...MINIO_METRICS_ENV },
       files: [],
       ports: [
         { name: 'api', port: api, hostPort: props.apiHostPort ?? MINIO_PORTS.api },
@@ -115,6 +116,7 @@ export class MinioStorage extends Construct {
       memoryMb: 128,
       dependsOn: [name],
     };
+    monitorStorage(this, [server]);
     this.nodes = [server, bucketsJob];
     platform.addNodes(this.nodes);
   }

@@ -85,6 +85,18 @@ const java = (heapMb: number, main: string, ...args: string[]) => [
   ...args,
 ];
 
+/**
+ * A Kafka or Connect server JVM, with the JMX exporter agent on the node's
+ * `metrics` port and its rendered rules (the containers fetch the same agent
+ * at start; here it comes from Maven). Only servers get it: a second JVM on
+ * the same port would make the agent exit.
+ */
+function javaServer(node: NodeSpec, ctx: LaunchContext, heapMb: number, main: string, config: string): string[] {
+  const [bin, ...rest] = java(heapMb, main, config);
+  const rules = ctx.path(fileNamed(node, 'jmx-exporter.yml'));
+  return [bin!, `-javaagent:${LAB_TOOLS.jmxAgent}=127.0.0.1:${findPort(node, 'metrics').port}:${rules}`, ...rest];
+}
+
 /** Stand-ins for the image's Kafka tool scripts, for jobs whose scripts call them. */
 const KAFKA_TOOL_MAINS: Record<string, string> = {
   'kafka-topics.sh': 'org.apache.kafka.tools.TopicCommand',
@@ -159,7 +171,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
       const config = ctx.path(fileNamed(node, 'server.properties'));
       const listener = node.ports.find((p) => p.name === 'host') ?? findPort(node, 'controller');
       return {
-        argv: java(256, 'kafka.Kafka', config),
+        argv: javaServer(node, ctx, 256, 'kafka.Kafka', config),
         env,
         prepare: [
           java(
@@ -193,7 +205,9 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
       return {
         ...httpService(
           node,
-          java(
+          javaServer(
+            node,
+            ctx,
             384,
             'org.apache.kafka.connect.cli.ConnectDistributed',
             ctx.path(fileNamed(node, 'connect-distributed.properties')),

@@ -62,6 +62,7 @@ APT_PACKAGES=(
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   python3-venv
   curl jq ca-certificates procps iproute2 util-linux
+  busybox
 )
 command -v java >/dev/null 2>&1 || APT_PACKAGES+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || APT_PACKAGES+=(maven)
@@ -208,6 +209,7 @@ mvn_copy() { # profile dest marker-jar
 mvn_copy kafka "$LAB_HOME/kafka-libs" "kafka_2.13-$KAFKA_VERSION.jar"
 mvn_copy debezium "$LAB_HOME/connect-plugins/debezium-connector-postgres" \
   "debezium-connector-postgres-$DEBEZIUM_VERSION.jar"
+mvn_copy jmx-exporter "$LAB_HOME/jmx-exporter" "jmx_prometheus_javaagent.jar"
 
 # ---------------------------------------------------------------------------
 # 4. Exporters built from source (Go module proxy)

@@ -16,4 +16,5 @@ export const LAB_TOOLS = {
   java: process.env.JAVA ?? 'java',
   kafkaLibs: `${home}/kafka-libs`,
   connectPlugins: `${home}/connect-plugins`,
+  jmxAgent: `${home}/jmx-exporter/jmx_prometheus_javaagent.jar`,
 } as const;

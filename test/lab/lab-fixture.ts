@@ -17,6 +17,7 @@ export function labInstalled(): boolean {
     java: findTool(LAB_TOOLS.java),
     'Kafka jars': dir(LAB_TOOLS.kafkaLibs),
     'Debezium plugin': dir(LAB_TOOLS.connectPlugins),
+    'JMX exporter agent': dir(LAB_TOOLS.jmxAgent),
     prometheus: findTool(LAB_TOOLS.prometheus),
     alertmanager: findTool(LAB_TOOLS.alertmanager),
     postgres_exporter: findTool(LAB_TOOLS.postgresExporter),

@@ -1,22 +1,21 @@
 import { RootConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DEMO_STREAMS } from '../../constructs/cdc/streams';
 import { renderPrometheusYml } from '../../constructs/monitoring/prometheus-config';
 import { MonitoringRegistry, type ComponentMonitoring } from '../../constructs/monitoring/registry';
 import { DataPlatform } from '../../constructs/platform/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
-import { dockerPlatform, file, node } from '../helpers';
+import { dockerPlatform, file, node, type Settings } from '../helpers';
 import { fullPlatform } from './components';
 
 const platform = fullPlatform();
 const prometheusYml = parse(file(node(platform, 'prometheus'), '/etc/prometheus/prometheus.yml'));
+const POSTGRES_STREAMS = DEMO_STREAMS.filter((s) => s.source === 'postgres');
 const targets = (yml: any): { job: string; target: string; instance: string }[] =>
   yml.scrape_configs.flatMap((j: any) =>
     j.static_configs.map((s: any) => ({ job: j.job_name, target: s.targets[0], instance: s.labels.instance })),
   );
-
-// Components whose constructs do not call their monitorX(…) yet (constructs/<component>/<component>-monitoring.ts).
-const NOT_YET_INSTRUMENTED = ['kafka', 'kafka-connect', 'mongo', 'clickhouse', 'clickhouse-keeper', 'minio'];
 
 describe('monitoring registry and Prometheus config', () => {
   it('scrapes every service node, directly or through an exporter beside it', () => {
@@ -25,9 +24,7 @@ describe('monitoring registry and Prometheus config', () => {
       ...scraped,
       ...platform.nodes.filter((n) => scraped.has(n.name) && n.role === 'exporter').flatMap((n) => n.dependsOn),
     ]);
-    const unscraped = platform.nodes
-      .filter((n) => !n.oneShot && !NOT_YET_INSTRUMENTED.includes(n.component) && !covered.has(n.name))
-      .map((n) => n.name);
+    const unscraped = platform.nodes.filter((n) => !n.oneShot && !covered.has(n.name)).map((n) => n.name);
     expect(unscraped).toEqual([]);
   });
 
@@ -48,6 +45,59 @@ describe('monitoring registry and Prometheus config', () => {
     expect(without.nodes.map((n) => n.name)).not.toContain('cadvisor');
     expect(Object.keys(without.monitoring.files.rules)).not.toContain('containers');
     expect(Object.keys(without.monitoring.files.dashboards)).not.toContain('dp-containers');
+  });
+
+  it.each([
+    ['kafka', { kafka: false, cdc: false }, ['kafka', 'kafka-exporter'], 'kafka-exporter'],
+    ['cdc', { cdc: false }, ['connect'], undefined],
+    ['mongo', { mongo: false, cdc: { streams: POSTGRES_STREAMS } }, ['mongo'], 'mongodb-exporter-1'],
+    ['clickhouse', { clickhouse: false }, ['clickhouse', 'clickhouse-keeper'], undefined],
+    ['storage', { objectStorage: 's3' }, ['minio'], undefined],
+  ] satisfies [string, Settings, string[], string | undefined][])(
+    'adds and removes %s with its monitoring',
+    (component, settings, jobNames, exporter) => {
+      const without = dockerPlatform(settings);
+      const jobs = (p: DataPlatform) =>
+        parse(p.monitoring.files.prometheusYml).scrape_configs.map((j: any) => j.job_name as string);
+      expect(jobs(platform)).toEqual(expect.arrayContaining(jobNames));
+      expect(Object.keys(platform.monitoring.files.rules)).toContain(component);
+      expect(Object.keys(platform.monitoring.files.dashboards)).toContain(`dp-${component}`);
+      for (const job of jobNames) expect(jobs(without)).not.toContain(job);
+      expect(Object.keys(without.monitoring.files.rules)).not.toContain(component);
+      expect(Object.keys(without.monitoring.files.dashboards)).not.toContain(`dp-${component}`);
+      if (exporter) {
+        expect(platform.nodes.map((n) => n.name)).toContain(exporter);
+        expect(without.nodes.map((n) => n.name)).not.toContain(exporter);
+      }
+    },
+  );
+
+  it("points the Kafka lag exporter at the brokers' internal listeners, and opens nothing else of theirs", () => {
+    const exporter = node(platform, 'kafka-exporter');
+    expect(exporter.command!.filter((a) => a.startsWith('--kafka.server='))).toEqual(
+      ['kafka-1', 'kafka-2', 'kafka-3'].map((b) => `--kafka.server=${b}:19092`),
+    );
+    expect(exporter.connectsTo).toEqual(['kafka-1', 'kafka-2', 'kafka-3'].map((b) => ({ node: b, port: 'internal' })));
+  });
+
+  it('scrapes ClickHouse and Keeper on their own endpoint, and MinIO without a token on its S3 port', () => {
+    const scraped = (job: string) =>
+      targets(prometheusYml)
+        .filter((t) => t.job === job)
+        .map((t) => t.target);
+    expect(scraped('clickhouse')).toEqual(['clickhouse-1:9363', 'clickhouse-2:9363']);
+    expect(scraped('clickhouse-keeper')).toEqual(['keeper-1:9363', 'keeper-2:9363', 'keeper-3:9363']);
+    expect(parse(file(node(platform, 'keeper-1'), '/etc/clickhouse-keeper/keeper.yaml')).prometheus).toMatchObject({
+      endpoint: '/metrics',
+      port: 9363,
+    });
+    expect(parse(file(node(platform, 'clickhouse-1'), '/etc/clickhouse-server/config.d/prometheus.yaml'))).toEqual({
+      prometheus: { endpoint: '/metrics', port: 9363, metrics: true, events: true, asynchronous_metrics: true },
+    });
+    const minio = prometheusYml.scrape_configs.find((j: any) => j.job_name === 'minio');
+    expect(minio).toMatchObject({ metrics_path: '/minio/v2/metrics/cluster' });
+    expect(scraped('minio')).toEqual(['minio:9000']);
+    expect(node(platform, 'minio').env.MINIO_PROMETHEUS_AUTH_TYPE).toBe('public');
   });
 
   it('renders the lab placement: every target and the Alertmanager on loopback, rules under the lab folder', () => {
@@ -86,6 +136,15 @@ describe('monitoring registry and Prometheus config', () => {
     );
     expect(file(node(platform, 'patroni-1'), '/etc/patroni/post-bootstrap.sh')).toContain(
       "CREATE ROLE monitor LOGIN PASSWORD :'monitor_password' IN ROLE pg_monitor;",
+    );
+    // MongoDB: one exporter per data-bearing member, logged in as the user the init job creates.
+    expect(node(platform, 'mongodb-exporter-1').env).toEqual({
+      MONGODB_USER: 'exporter',
+      MONGODB_PASSWORD: '{{secret:mongo-exporter}}',
+    });
+    expect(node(platform, 'mongo-init').env.MONGO_EXPORTER_PASSWORD).toBe('{{secret:mongo-exporter}}');
+    expect(file(node(platform, 'mongo-init'), '/etc/mongo-init/init.js')).toContain(
+      '"adminUsers": [\n    {\n      "user": "exporter",\n      "passwordEnv": "MONGO_EXPORTER_PASSWORD"',
     );
   });
 });

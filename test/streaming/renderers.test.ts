@@ -239,6 +239,7 @@ describe('MongoDB', () => {
       appUser: 'app',
       cdcUser: 'debezium',
       collections: ['customers'],
+      adminUsers: [],
       timeoutSeconds: 300,
     });
     expect(script).not.toMatch(/127\.0\.0\.1|localhost/);
@@ -247,6 +248,46 @@ describe('MongoDB', () => {
     expect(script).toContain('env.MONGO_CDC_PASSWORD');
     // Valid JavaScript (mongosh's own globals are only referenced, not called).
     expect(() => new Function(script)).not.toThrow();
+  });
+
+  it('creates, then on a re-run updates, each further admin user with its password from env', () => {
+    const roles = [{ role: 'clusterMonitor', db: 'admin' }];
+    const script = renderMongoInit({
+      replicaSet: 'rs0',
+      members: ['mongo-1:27017'],
+      rootUser: 'root',
+      database: 'app',
+      appUser: 'app',
+      collections: [],
+      adminUsers: [{ user: 'exporter', passwordEnv: 'MONGO_EXPORTER_PASSWORD', roles }],
+      timeoutSeconds: 1,
+    });
+    // mongosh stand-ins: an initiated one-member set whose users exist on the second run.
+    const run = (usersExist: boolean) => {
+      const commands: { db: string; command: Record<string, unknown> }[] = [];
+      const db = (name: string) => ({
+        getName: () => name,
+        getUser: () => (usersExist ? {} : null),
+        getCollectionNames: () => [],
+        runCommand: (command: Record<string, unknown>) => {
+          commands.push({ db: name, command });
+          return { ok: 1, members: [{ stateStr: 'PRIMARY' }] };
+        },
+      });
+      const Mongo = class {
+        getDB = db;
+      };
+      const env = { MONGO_ROOT_PASSWORD: 'r', MONGO_APP_PASSWORD: 'a', MONGO_EXPORTER_PASSWORD: 'e' };
+      new Function('process', 'Mongo', 'sleep', 'print', script)(
+        { env },
+        Mongo,
+        () => {},
+        () => {},
+      );
+      return commands;
+    };
+    expect(run(false)).toContainEqual({ db: 'admin', command: { createUser: 'exporter', pwd: 'e', roles } });
+    expect(run(true)).toContainEqual({ db: 'admin', command: { updateUser: 'exporter', pwd: 'e', roles } });
   });
 });
 
@@ -279,10 +320,12 @@ describe('ClickHouse', () => {
         id: 2,
         ensemble: [1, 2, 3].map((id) => ({ name: `keeper-${id}`, id })),
         dataDir: '/k',
+        metricsPort: 9363,
         placement: docker,
       }),
     );
     expect(keeper.keeper_server.server_id).toBe(2);
+    expect(keeper.prometheus).toMatchObject({ endpoint: '/metrics', port: 9363, metrics: true });
     expect(keeper.keeper_server.raft_configuration.server).toHaveLength(3);
     const server = parse(
       renderServerConfig({

@@ -103,7 +103,8 @@ export class DockerTarget extends Construct {
     new TerraformOutput(this, 'secrets', {
       value: Object.fromEntries([...passwords].map(([name, password]) => [name, password.result])),
       sensitive: true,
-      description: 'Generated passwords by secret name, for operators and the chaos workloads (terraform output -json secrets).',
+      description:
+        'Generated passwords by secret name, for operators and the chaos workloads (terraform output -json secrets).',
     }).overrideLogicalId('secrets');
   }
 

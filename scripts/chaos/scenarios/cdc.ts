@@ -4,12 +4,11 @@
  * permanent slot, so the new leader has it; duplicates (Debezium replaying
  * from its last flushed position) are allowed and counted.
  */
-import pg from 'pg';
 import { clusterMembers, leaderOf, memberNode, patroniNodes, steadyProblem, timings } from '../patroni';
 import { readTopic } from '../kafka';
 import { endpointOf, nodeNamed } from '../target';
-import type { Op, Readback, ScenarioDefinition, Workload } from '../types';
-import { writeProbe } from '../workloads/pg-writes';
+import type { Op, Readback, ScenarioDefinition } from '../types';
+import { pgWrites, writeProbe } from '../workloads/pg-writes';
 import { pgbouncerTarget } from './patroni';
 
 const TABLE = 'orders';
@@ -21,47 +20,6 @@ async function connectorRunning(rest: string): Promise<boolean> {
   const res = await fetch(`${rest}/connectors/postgres-cdc/status`, { signal: AbortSignal.timeout(2000) });
   const s = (await res.json()) as { connector: { state: string }; tasks: { state: string }[] };
   return s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING');
-}
-
-/** Inserts orders with ids from `base` upwards; the key is the id. */
-function orderWrites(target: pg.ClientConfig, base: number): Workload {
-  const ops: Op[] = [];
-  let running = false;
-  let next = base;
-  const workers: Promise<void>[] = [];
-  async function worker(): Promise<void> {
-    let c: pg.Client | undefined;
-    while (running) {
-      const id = ++next;
-      const startedAt = Date.now();
-      try {
-        if (!c) {
-          c = new pg.Client({ ...target, connectionTimeoutMillis: 2000, query_timeout: 2000 });
-          c.on('error', () => undefined);
-          await c.connect();
-        }
-        await c.query(`INSERT INTO ${TABLE} (id, customer_id, amount, status) VALUES ($1, 'chaos', 1, 'new')`, [id]);
-        ops.push({ key: String(id), startedAt, endedAt: Date.now(), ok: true });
-      } catch (e) {
-        ops.push({ key: String(id), startedAt, endedAt: Date.now(), ok: false, error: (e as Error).message });
-        c?.end().catch(() => undefined);
-        c = undefined;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    await c?.end().catch(() => undefined);
-  }
-  return {
-    start() {
-      running = true;
-      for (let i = 0; i < 3; i++) workers.push(worker());
-    },
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      return ops;
-    },
-  };
 }
 
 /** Ids of change events in the topic at or above `base`, with their counts. */
@@ -91,7 +49,16 @@ export const CDC_FAILOVER: ScenarioDefinition = {
     // Ids far above anything the demo or other runs used, so this run's rows are told apart.
     const base = Date.now() * 1000;
     let ops: Op[] = [];
-    const workload = orderWrites(target, base);
+    const workload = pgWrites({
+      target,
+      run: 'cdc',
+      clients: 3,
+      firstKey: base,
+      insert: (id) => ({
+        text: `INSERT INTO ${TABLE} (id, customer_id, amount, status) VALUES ($1, 'chaos', 1, 'new')`,
+        values: [id],
+      }),
+    });
     return {
       rtoBoundSeconds: t.ttl + t.loopWait + 8,
       async steadyState() {

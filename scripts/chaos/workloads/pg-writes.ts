@@ -23,6 +23,10 @@ export interface PgWritesOptions {
   readonly clients?: number;
   /** Client-side timeout of a connect or an insert, ms. @default 2000 */
   readonly timeoutMs?: number;
+  /** The insert for a key. @default a row (run, key) in the workload's own table */
+  readonly insert?: (key: string) => { readonly text: string; readonly values: unknown[] };
+  /** Keys count up from above this. @default 0 */
+  readonly firstKey?: number;
 }
 
 export const TABLE = 'chaos_writes';
@@ -47,7 +51,10 @@ export async function prepareTable(target: PgTarget): Promise<void> {
 export function pgWrites(opts: PgWritesOptions): Workload {
   const timeoutMs = opts.timeoutMs ?? 2000;
   const ops: Op[] = [];
-  let nextId = 0;
+  let nextId = opts.firstKey ?? 0;
+  const insert =
+    opts.insert ??
+    ((key: string) => ({ text: `INSERT INTO ${TABLE} (run, id) VALUES ($1, $2)`, values: [opts.run, key] }));
   let running = false;
   const workers: Promise<void>[] = [];
 
@@ -62,7 +69,7 @@ export function pgWrites(opts: PgWritesOptions): Workload {
           c.on('error', () => undefined); // a dropped connection surfaces on the next query
           await c.connect();
         }
-        await c.query(`INSERT INTO ${TABLE} (run, id) VALUES ($1, $2)`, [opts.run, key]);
+        await c.query(insert(key));
         ops.push({ key, startedAt, endedAt: Date.now(), ok: true });
       } catch (e) {
         ops.push({ key, startedAt, endedAt: Date.now(), ok: false, error: (e as Error).message });
