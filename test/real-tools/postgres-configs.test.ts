@@ -31,7 +31,10 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
     });
 
     it('rejects a broken copy, so the check is not a no-op', () => {
-      writeFileSync(join(dir, 'broken.cfg'), cfg.replace('http-check expect status 200', 'http-check expect bogus 200'));
+      writeFileSync(
+        join(dir, 'broken.cfg'),
+        cfg.replace('http-check expect status 200', 'http-check expect bogus 200'),
+      );
       expect(run([tools.haproxy!, '-c', '-f', join(dir, 'broken.cfg')]).code).not.toBe(0);
     });
   });
@@ -44,7 +47,10 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
     const listeners: Server[] = [];
 
     beforeAll(async () => {
-      writeFileSync(join(dir, 'hosts'), ['127.0.0.1 localhost', ...etcd.map((e) => `${e.address} ${e.name}`), ''].join('\n'));
+      writeFileSync(
+        join(dir, 'hosts'),
+        ['127.0.0.1 localhost', ...etcd.map((e) => `${e.address} ${e.name}`), ''].join('\n'),
+      );
       for (const e of etcd) {
         const server = createServer((socket) => socket.destroy());
         await new Promise<void>((ok, fail) => server.once('error', fail).listen(2379, e.address, ok));
@@ -73,7 +79,10 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
 
     it('rejects a copy whose etcd host cannot be reached, so the check is not a no-op', () => {
       const path = join(dir, 'broken.yml');
-      writeFileSync(path, file(node(platform, 'patroni-1'), '/etc/patroni/patroni.yml').replace('etcd-3:2379', 'etcd-3:2999'));
+      writeFileSync(
+        path,
+        file(node(platform, 'patroni-1'), '/etc/patroni/patroni.yml').replace('etcd-3:2379', 'etcd-3:2999'),
+      );
       const result = validate(path);
       expect(result.output).toMatch(/etcd3\.hosts\.2 etcd-3:2999 didn't pass validation/);
       expect(result.code).not.toBe(0);
