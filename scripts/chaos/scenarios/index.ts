@@ -1,6 +1,8 @@
 import type { ScenarioDefinition } from '../types';
 import { CDC_FAILOVER } from './cdc';
+import { CLICKHOUSE_RESTART } from './clickhouse';
 import { KAFKA_SCENARIOS } from './kafka';
+import { MONGO_SCENARIOS } from './mongo';
 import { PATRONI_SCENARIOS } from './patroni';
 import { ROUTING_SCENARIOS } from './routing';
 
@@ -9,6 +11,8 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   ...ROUTING_SCENARIOS,
   ...KAFKA_SCENARIOS,
   CDC_FAILOVER,
+  ...MONGO_SCENARIOS,
+  CLICKHOUSE_RESTART,
 ];
 
 /** The scenarios CI runs on the lab on every change. */
