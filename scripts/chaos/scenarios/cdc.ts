@@ -7,8 +7,8 @@
 import { clusterMembers, leaderOf, memberNode, patroniNodes, steadyProblem, timings } from '../patroni';
 import { readTopic } from '../kafka';
 import { endpointOf, nodeNamed } from '../target';
-import type { Op, Readback, ScenarioDefinition } from '../types';
-import { pgWrites, writeProbe } from '../workloads/pg-writes';
+import type { Op, Readback, ScenarioDefinition, Workload } from '../types';
+import { pgWrites, writeProbe, type PgTarget } from '../workloads/pg-writes';
 import { pgbouncerTarget } from './patroni';
 
 const TABLE = 'orders';
@@ -35,6 +35,20 @@ async function capturedIds(
   return present;
 }
 
+/** Orders inserted through `target` with ids counting up from above `firstId`: the demo table Debezium captures. */
+export function orderWrites(target: PgTarget, firstId: number, clients: number): Workload {
+  return pgWrites({
+    target,
+    run: 'orders',
+    clients,
+    firstKey: firstId,
+    insert: (id) => ({
+      text: `INSERT INTO ${TABLE} (id, customer_id, amount, status) VALUES ($1, 'chaos', 1, 'new')`,
+      values: [id],
+    }),
+  });
+}
+
 export const CDC_FAILOVER: ScenarioDefinition = {
   name: 'cdc-patroni-failover',
   description:
@@ -49,16 +63,7 @@ export const CDC_FAILOVER: ScenarioDefinition = {
     // Ids far above anything the demo or other runs used, so this run's rows are told apart.
     const base = Date.now() * 1000;
     let ops: Op[] = [];
-    const workload = pgWrites({
-      target,
-      run: 'cdc',
-      clients: 3,
-      firstKey: base,
-      insert: (id) => ({
-        text: `INSERT INTO ${TABLE} (id, customer_id, amount, status) VALUES ($1, 'chaos', 1, 'new')`,
-        values: [id],
-      }),
-    });
+    const workload = orderWrites(target, base, 3);
     return {
       rtoBoundSeconds: t.ttl + t.loopWait + 8,
       async steadyState() {

@@ -8,7 +8,8 @@
  */
 import { endpointOf, nodesOf } from '../target';
 import type { ScenarioDefinition } from '../types';
-import { pgWrites, writeProbe } from '../workloads/pg-writes';
+import { writeProbe } from '../workloads/pg-writes';
+import { orderWrites } from './cdc';
 import { pgbouncerTarget } from './patroni';
 
 /** Seconds for a restarted server to serve again and its Kafka tables to resume. */
@@ -44,16 +45,7 @@ export const CLICKHOUSE_RESTART: ScenarioDefinition = {
       return res.text();
     };
     let acked: string[] = [];
-    const workload = pgWrites({
-      target,
-      run: 'clickhouse',
-      clients: 2,
-      firstKey: base,
-      insert: (id) => ({
-        text: `INSERT INTO orders (id, customer_id, amount, status) VALUES ($1, 'chaos', 1, 'new')`,
-        values: [id],
-      }),
-    });
+    const workload = orderWrites(target, base, 2);
     return {
       rtoBoundSeconds: RESTART_BOUND,
       async steadyState() {
