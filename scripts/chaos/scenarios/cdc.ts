@@ -8,7 +8,7 @@ import { clusterMembers, leaderOf, memberNode, patroniNodes, steadyProblem, timi
 import { readTopic } from '../kafka';
 import { endpointOf, nodeNamed } from '../target';
 import type { Op, Readback, ScenarioDefinition, Workload } from '../types';
-import { pgWrites, writeProbe, type PgTarget } from '../workloads/pg-writes';
+import { pgWrites, prepareTable, writeProbe, type PgTarget } from '../workloads/pg-writes';
 import { pgbouncerTarget } from './patroni';
 
 const TABLE = 'orders';
@@ -70,6 +70,7 @@ export const CDC_FAILOVER: ScenarioDefinition = {
         const problem = steadyProblem(await clusterMembers(ctx.manifest), patroniNodes(ctx.manifest).length);
         if (problem) throw new Error(problem);
         if (!(await connectorRunning(rest))) throw new Error('the postgres-cdc connector is not RUNNING');
+        await prepareTable(target); // for the recovery probe's writes
       },
       workload: () => ({
         start: () => workload.start(),

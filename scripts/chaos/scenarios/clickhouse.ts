@@ -8,7 +8,7 @@
  */
 import { endpointOf, nodesOf } from '../target';
 import type { ScenarioDefinition } from '../types';
-import { writeProbe } from '../workloads/pg-writes';
+import { prepareTable, writeProbe } from '../workloads/pg-writes';
 import { orderWrites } from './cdc';
 import { pgbouncerTarget } from './patroni';
 
@@ -50,6 +50,7 @@ export const CLICKHOUSE_RESTART: ScenarioDefinition = {
       rtoBoundSeconds: RESTART_BOUND,
       async steadyState() {
         await query('SELECT 1');
+        await prepareTable(target); // for the recovery probe's writes
       },
       workload: () => ({
         start: () => workload.start(),
