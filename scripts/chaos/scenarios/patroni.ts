@@ -21,7 +21,7 @@ export function pgbouncerTarget(ctx: ScenarioContext): PgTarget {
 }
 
 /** The shared run skeleton: steady state, workload and readback through PgBouncer. */
-async function pgRun(
+export async function pgRun(
   ctx: ScenarioContext,
   name: string,
   run: Omit<ScenarioRun, 'steadyState' | 'workload' | 'readback'>,

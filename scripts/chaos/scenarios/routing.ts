@@ -1,9 +1,7 @@
 /** Restarts of the routing tier: HAProxy and PgBouncer hold no state, so clients only reconnect. */
-import type { ScenarioDefinition } from '../types';
 import { nodesOf } from '../target';
-import { clusterMembers, patroniNodes, steadyProblem } from '../patroni';
-import { pgWrites, prepareTable, readRows, writeProbe } from '../workloads/pg-writes';
-import { pgbouncerTarget } from './patroni';
+import type { ScenarioDefinition } from '../types';
+import { pgRun } from './patroni';
 
 /** Seconds for a restarted proxy to listen again and a client to reconnect. */
 const RESTART_BOUND = 10;
@@ -16,25 +14,16 @@ function restartOf(component: 'pgbouncer' | 'haproxy'): ScenarioDefinition {
     async prepare(ctx) {
       const node = nodesOf(ctx.manifest, component)[0];
       if (!node) throw new Error(`the topology manifest has no ${component} node`);
-      const target = pgbouncerTarget(ctx);
-      const label = `${component}-restart-${Date.now()}`;
-      const members = patroniNodes(ctx.manifest).length;
-      return {
+      return pgRun(ctx, this.name, {
         rtoBoundSeconds: RESTART_BOUND,
-        async steadyState() {
-          const problem = steadyProblem(await clusterMembers(ctx.manifest), members);
-          if (problem) throw new Error(problem);
-          await prepareTable(target);
-        },
-        workload: () => pgWrites({ target, run: label }),
         async inject() {
           await ctx.driver.act('restart', node);
           return { description: `restart ${node.name}`, at: Date.now() };
         },
-        recovered: () => writeProbe(target),
+        // pgRun adds the write probe through PgBouncer: that is the whole recovery condition here.
+        recovered: async () => true,
         rollback: async () => undefined,
-        readback: () => readRows(target, label),
-      };
+      });
     },
   };
 }
