@@ -1,7 +1,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Annotations, Aspects, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DataPlatform, type DataPlatformProps } from '../constructs/platform/data-platform';
+import { DataPlatform, type DataPlatformProps } from '../constructs/data-platform';
 import { NetworkPlacement } from '../constructs/platform/placement';
 import { AwsTarget, type AwsTargetProps } from '../constructs/targets/aws/aws-target';
 import { AwsGuardrails } from '../constructs/targets/aws/guardrails';

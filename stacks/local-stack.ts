@@ -1,6 +1,6 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DataPlatform, type DataPlatformProps } from '../constructs/platform/data-platform';
+import { DataPlatform, type DataPlatformProps } from '../constructs/data-platform';
 import { DOCKER_DNS, NetworkPlacement } from '../constructs/platform/placement';
 import { DockerTarget, type DockerTargetProps } from '../constructs/targets/docker/docker-target';
 

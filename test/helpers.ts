@@ -1,6 +1,6 @@
 import { RootConstruct } from 'constructs';
 import { Testing } from 'cdktf';
-import { DataPlatform, type DataPlatformProps } from '../constructs/platform/data-platform';
+import { DataPlatform, type DataPlatformProps } from '../constructs/data-platform';
 import type { NodeSpec } from '../constructs/platform/node-spec';
 import { DOCKER_DNS, NetworkPlacement } from '../constructs/platform/placement';
 import { LocalStack, type LocalStackProps } from '../stacks/local-stack';

@@ -1,8 +1,8 @@
 import type { IConstruct } from 'constructs';
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
 import { jmxAddon, renderJmxConfig, type JmxRule } from '../monitoring/jmx-exporter';
-import { MonitoringRegistry, withMetrics, type ComponentMonitoring } from '../monitoring/registry';
-import { DataPlatform } from '../platform/data-platform';
+import { withMetrics, type ComponentMonitoring } from '../platform/monitoring-registry';
+import { platformOf, monitoringOf } from '../platform/context';
 import type { NodeSpec } from '../platform/node-spec';
 
 const JOB = 'connect';
@@ -78,10 +78,10 @@ const CONNECT_JMX_OBJECTS = ['kafka.connect:*', 'debezium.postgres:*', 'debezium
  * worker and registers CDC monitoring. Use the returned nodes in place of `workers`.
  */
 export function monitorCdc(scope: IConstruct, workers: readonly NodeSpec[]): NodeSpec[] {
-  const p = DataPlatform.of(scope).placement;
+  const p = platformOf(scope).placement;
   const config = { path: JMX_CONFIG_PATH, content: renderJmxConfig(CONNECT_JMX_OBJECTS, CONNECT_JMX_RULES) };
   const instrumented = workers.map((n) => withMetrics(n, jmxAddon(p, n.name, config, 'KAFKA_OPTS')));
-  MonitoringRegistry.of(scope).register(cdcMonitoring(instrumented));
+  monitoringOf(scope).register(cdcMonitoring(instrumented));
   return instrumented;
 }
 

@@ -1,5 +1,5 @@
 import { renderProperties } from '../kafka/java-properties';
-import { shellLine } from '../kafka/shell-words';
+import { shellLine } from '../platform/shell-words';
 import type { Placement } from '../platform/placement';
 import type { ConnectorConfig } from './connectors';
 

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import type { KafkaCluster } from '../kafka/kafka-cluster';
 import type { MongoReplicaSet } from '../mongo/mongo-replica-set';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
@@ -48,7 +48,7 @@ export class DebeziumConnect extends Construct {
 
   constructor(scope: Construct, id: string, input: DebeziumConnectConstructProps) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     const { props, settings: s } = input;
     this.settings = s;

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkOddCount, checkPinned } from '../platform/validation';
-import { shellLine } from '../kafka/shell-words';
+import { shellLine } from '../platform/shell-words';
 import { renderCdcDdl, type CdcSink } from './cdc-ddl';
 import {
   CLICKHOUSE_PASSWORD_ENV,
@@ -72,7 +72,7 @@ export class ClickHouseCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ClickHouseClusterConstructProps = {}) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     const k = props.keeper ?? {};
     const keeperCount = checkOddCount('clickhouse.keeper.nodes', k.nodes ?? 3);

@@ -1,8 +1,8 @@
 import type { IConstruct } from 'constructs';
 import { stringify } from 'yaml';
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import { MonitoringRegistry, withMetrics, type ComponentMonitoring, type MetricsAddon } from '../monitoring/registry';
-import { DataPlatform } from '../platform/data-platform';
+import { withMetrics, type ComponentMonitoring, type MetricsAddon } from '../platform/monitoring-registry';
+import { platformOf, monitoringOf } from '../platform/context';
 import type { NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import { prometheusSection } from './clickhouse-config';
@@ -27,11 +27,11 @@ export function monitorClickhouse(
   servers: readonly NodeSpec[],
   keepers: readonly NodeSpec[],
 ): NodeSpec[] {
-  const p = DataPlatform.of(scope).placement;
+  const p = platformOf(scope).placement;
   const instrumented = servers.map((n) =>
     withMetrics(n, addon(p, n.name, '/etc/clickhouse-server/config.d/prometheus.yaml')),
   );
-  MonitoringRegistry.of(scope).register(clickhouseMonitoring(instrumented, keepers));
+  monitoringOf(scope).register(clickhouseMonitoring(instrumented, keepers));
   return instrumented;
 }
 

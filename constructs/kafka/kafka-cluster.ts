@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkOddCount, checkPinned } from '../platform/validation';
@@ -67,7 +67,7 @@ export class KafkaCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     const { mode, brokerCount, controllerCount, memoryMb, heapMb, hostPortBase, ...cluster } = resolveSettings(props);
     this.replicationFactor = cluster.replicationFactor;

@@ -1,8 +1,8 @@
 import type { IConstruct } from 'constructs';
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
 import { jmxAddon, renderJmxConfig, type JmxRule } from '../monitoring/jmx-exporter';
-import { MonitoringRegistry, withMetrics, type ComponentMonitoring } from '../monitoring/registry';
-import { DataPlatform } from '../platform/data-platform';
+import { withMetrics, type ComponentMonitoring } from '../platform/monitoring-registry';
+import { platformOf, monitoringOf } from '../platform/context';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 
@@ -112,10 +112,10 @@ export function monitorKafka(
   nodes: readonly NodeSpec[],
   input: Omit<KafkaMonitoringInput, 'nodes' | 'placement'>,
 ): NodeSpec[] {
-  const p = DataPlatform.of(scope).placement;
+  const p = platformOf(scope).placement;
   const config = { path: JMX_CONFIG_PATH, content: renderJmxConfig(KAFKA_JMX_OBJECTS, KAFKA_JMX_RULES) };
   const instrumented = nodes.map((n) => withMetrics(n, jmxAddon(p, n.name, config, 'KAFKA_OPTS')));
-  MonitoringRegistry.of(scope).register(kafkaMonitoring({ ...input, nodes: instrumented, placement: p }));
+  monitoringOf(scope).register(kafkaMonitoring({ ...input, nodes: instrumented, placement: p }));
   return instrumented;
 }
 

@@ -1,5 +1,5 @@
 import { ValidationError, checkInt } from '../platform/validation';
-import { shellLine } from './shell-words';
+import { shellLine } from '../platform/shell-words';
 
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 

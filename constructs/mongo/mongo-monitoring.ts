@@ -1,7 +1,7 @@
 import type { IConstruct } from 'constructs';
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import { MonitoringRegistry, type ComponentMonitoring } from '../monitoring/registry';
-import { DataPlatform } from '../platform/data-platform';
+import { type ComponentMonitoring } from '../platform/monitoring-registry';
+import { platformOf, monitoringOf } from '../platform/context';
 import { findPort, type ImageRef, type NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import type { MongoAdminUser } from './mongo-config';
@@ -28,13 +28,11 @@ export function monitorMongo(
   members: readonly NodeSpec[],
   image: ImageRef,
 ): { readonly env: Record<string, string>; readonly user: MongoAdminUser } {
-  const platform = DataPlatform.of(scope);
+  const platform = platformOf(scope);
   const user = 'exporter';
   const passwordEnv = 'MONGO_EXPORTER_PASSWORD';
   const password = platform.secret({ name: 'mongo-exporter', description: `MongoDB exporter user (${user})` });
-  MonitoringRegistry.of(scope).register(
-    mongoMonitoring({ members, user, password, image, placement: platform.placement }),
-  );
+  monitoringOf(scope).register(mongoMonitoring({ members, user, password, image, placement: platform.placement }));
   return {
     env: { [passwordEnv]: password },
     // The replica set's state, and the oplog window from `local`.

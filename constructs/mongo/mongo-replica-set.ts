@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
@@ -60,7 +60,7 @@ export class MongoReplicaSet extends Construct {
 
   constructor(scope: Construct, id: string, props: MongoReplicaSetConstructProps = {}) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     const count = checkInt('mongo.members', props.members ?? 3, { min: 1, max: 7 });
     const arbiter = props.arbiter ?? false;

@@ -1,7 +1,7 @@
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import { buildDashboard, timeseries } from './dashboard-kit';
-import type { ComponentMonitoring } from './registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 
 const CADVISOR_PORT = 8080;
 /** Container labels the Docker target sets (docker-target.ts), kept as `container_label_*` on every series. */

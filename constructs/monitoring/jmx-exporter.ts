@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-import { shellLine } from '../kafka/shell-words';
+import { shellLine } from '../platform/shell-words';
 import type { Placement } from '../platform/placement';
-import type { MetricsAddon } from './registry';
+import type { MetricsAddon } from '../platform/monitoring-registry';
 
 /**
  * Prometheus' JMX exporter as a Java agent. Neither apache/kafka nor

@@ -1,12 +1,11 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf, monitoringOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkPinned } from '../platform/validation';
 import type { AlertmanagerConfigInput } from './alertmanager-config';
 import { cadvisorMonitoring } from './cadvisor';
 import { monitoringNodes, type MonitoringNodesInput } from './nodes';
-import { MonitoringRegistry } from './registry';
 import { renderMonitoringFiles, type MonitoringFiles } from './render';
 import { selfMonitoring } from './self-monitoring';
 
@@ -51,9 +50,9 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
-    const registry = MonitoringRegistry.of(this);
+    const registry = monitoringOf(this);
     const images = props.images ?? {};
 
     registry.register(selfMonitoring());

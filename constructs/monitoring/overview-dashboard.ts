@@ -7,7 +7,7 @@ import {
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PROMETHEUS_DATASOURCE, panel, stat, timeseries } from './dashboard-kit';
-import type { ComponentMonitoring } from './registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 
 /**
  * The platform overview, assembled from the registry: one headline number per

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { findPort, type Endpoint, type NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import { ValidationError } from '../platform/validation';
-import type { AlertRule, ComponentMonitoring } from './registry';
+import type { AlertRule, ComponentMonitoring } from '../platform/monitoring-registry';
 
 export interface PrometheusConfigInput {
   readonly components: readonly ComponentMonitoring[];

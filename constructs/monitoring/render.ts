@@ -4,7 +4,7 @@ import { renderAlertmanagerYml, type AlertmanagerConfigInput } from './alertmana
 import { GRAFANA_PATHS, dashboardJson, renderDashboardProvider, renderGrafanaDatasources } from './grafana-config';
 import { overviewDashboard } from './overview-dashboard';
 import { renderPrometheusYml, renderRuleFile } from './prometheus-config';
-import type { ComponentMonitoring } from './registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 
 /** Standard container paths of the monitoring servers; targets place them with `placement.path`. */
 export const PROMETHEUS_PATHS = {

@@ -1,5 +1,5 @@
 import { buildDashboard, stat, timeseries } from './dashboard-kit';
-import type { ComponentMonitoring } from './registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 
 /** Scrape health of every target, and the monitoring servers watching themselves. */
 export function selfMonitoring(): ComponentMonitoring {

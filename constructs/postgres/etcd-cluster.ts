@@ -1,9 +1,8 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf, monitoringOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkOddCount, checkPinned } from '../platform/validation';
-import { MonitoringRegistry } from '../monitoring/registry';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, renderEtcdConfig } from './etcd-config';
 import { etcdMonitoring } from './etcd-monitoring';
 
@@ -31,7 +30,7 @@ export class EtcdCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: EtcdClusterProps = {}) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     const count = checkOddCount('etcd.members', props.members ?? 3);
     const image = checkPinned('etcd.image', props.image ?? IMAGES.etcd);
@@ -51,7 +50,7 @@ export class EtcdCluster extends Construct {
           content: renderEtcdConfig({
             members,
             member,
-            clusterToken: `${platform.node.id}-etcd`,
+            clusterToken: `${platform.platformId}-etcd`,
             dataDir: p.path(member, DATA_DIR),
             placement: p,
           }),
@@ -79,6 +78,6 @@ export class EtcdCluster extends Construct {
     }));
     this.clientEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'client', ETCD_CLIENT_PORT) }));
     platform.addNodes(this.nodes);
-    MonitoringRegistry.of(this).register(etcdMonitoring(this.nodes));
+    monitoringOf(this).register(etcdMonitoring(this.nodes));
   }
 }

@@ -1,5 +1,5 @@
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import type { ComponentMonitoring } from '../monitoring/registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { NodeSpec } from '../platform/node-spec';
 
 const JOB = 'etcd';

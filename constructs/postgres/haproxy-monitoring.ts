@@ -1,5 +1,5 @@
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import type { ComponentMonitoring } from '../monitoring/registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 
 const JOB = 'haproxy';
 

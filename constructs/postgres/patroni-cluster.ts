@@ -1,9 +1,8 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf, monitoringOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
-import { MonitoringRegistry } from '../monitoring/registry';
 import type { EtcdCluster } from './etcd-cluster';
 import { patroniMonitoring } from './patroni-monitoring';
 import { MONITOR_USER, postgresMonitoring } from './postgres-monitoring';
@@ -106,7 +105,7 @@ export class PatroniCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: PatroniClusterConstructProps) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     this.settings = resolveSettings(props);
     const s = this.settings;
@@ -194,7 +193,7 @@ export class PatroniCluster extends Construct {
     this.postgresEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'postgres', PG_PORT) }));
     this.restPorts = members.map((m) => p.port(m, 'rest', PATRONI_REST_PORT));
     platform.addNodes(this.nodes);
-    const monitoring = MonitoringRegistry.of(this);
+    const monitoring = monitoringOf(this);
     monitoring.register(patroniMonitoring({ members: this.nodes, ...s }));
     monitoring.register(
       postgresMonitoring({

@@ -1,5 +1,5 @@
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import type { AlertRule, ComponentMonitoring } from '../monitoring/registry';
+import type { AlertRule, ComponentMonitoring } from '../platform/monitoring-registry';
 import type { NodeSpec } from '../platform/node-spec';
 
 const JOB = 'patroni';

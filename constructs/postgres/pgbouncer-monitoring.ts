@@ -1,5 +1,5 @@
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import type { ComponentMonitoring } from '../monitoring/registry';
+import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 

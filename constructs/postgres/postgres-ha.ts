@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf, monitoringOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkPinned } from '../platform/validation';
@@ -7,7 +7,6 @@ import type { EtcdCluster } from './etcd-cluster';
 import type { CdcBootstrap } from './patroni-config';
 import { HAPROXY_PORTS, renderHaproxyCfg } from './haproxy-config';
 import { PatroniCluster, type PatroniClusterProps } from './patroni-cluster';
-import { MonitoringRegistry } from '../monitoring/registry';
 import { haproxyMonitoring } from './haproxy-monitoring';
 import { PGBOUNCER_PORT, renderPgbouncerIni, renderPgbouncerUserlist } from './pgbouncer-config';
 import { PGBOUNCER_STATS_USER, pgbouncerMonitoring } from './pgbouncer-monitoring';
@@ -70,7 +69,7 @@ export class PostgresHa extends Construct {
     props: PostgresHaProps & { readonly etcd: EtcdCluster; readonly cdc?: CdcBootstrap },
   ) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     this.patroni = new PatroniCluster(this, 'patroni', {
       ...props.patroni,
@@ -184,7 +183,7 @@ export class PostgresHa extends Construct {
       ],
     };
     platform.addNodes([this.haproxy, this.pgbouncer]);
-    const monitoring = MonitoringRegistry.of(this);
+    const monitoring = monitoringOf(this);
     monitoring.register(haproxyMonitoring(router));
     monitoring.register(
       pgbouncerMonitoring({

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
+import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { BucketSpec } from '../platform/object-storage';
@@ -53,7 +53,7 @@ export class MinioStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: MinioProps = {}) {
     super(scope, id);
-    const platform = DataPlatform.of(this);
+    const platform = platformOf(this);
     const p = platform.placement;
     const declared = props.buckets ?? DEFAULT_BUCKETS;
     for (const b of declared) {

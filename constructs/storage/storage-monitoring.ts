@@ -1,6 +1,7 @@
 import type { IConstruct } from 'constructs';
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import { MonitoringRegistry, type ComponentMonitoring } from '../monitoring/registry';
+import { type ComponentMonitoring } from '../platform/monitoring-registry';
+import { monitoringOf } from '../platform/context';
 import type { NodeSpec } from '../platform/node-spec';
 
 const JOB = 'minio';
@@ -21,7 +22,7 @@ export const MINIO_METRICS_ENV: Readonly<Record<string, string>> = { MINIO_PROME
  * (on their `api` port). Their env must include MINIO_METRICS_ENV.
  */
 export function monitorStorage(scope: IConstruct, servers: readonly NodeSpec[]): void {
-  MonitoringRegistry.of(scope).register(storageMonitoring(servers));
+  monitoringOf(scope).register(storageMonitoring(servers));
 }
 
 export function storageMonitoring(servers: readonly NodeSpec[]): ComponentMonitoring {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RootConstruct } from 'constructs';
-import { DataPlatform, type DataPlatformProps } from '../../constructs/platform/data-platform';
+import { DataPlatform, type DataPlatformProps } from '../../constructs/data-platform';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { DEMO_STREAMS } from '../../constructs/cdc/streams';

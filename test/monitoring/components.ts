@@ -1,5 +1,6 @@
-import { MonitoringRegistry, type ComponentMonitoring } from '../../constructs/monitoring/registry';
-import type { DataPlatform } from '../../constructs/platform/data-platform';
+import { type ComponentMonitoring } from '../../constructs/platform/monitoring-registry';
+import { monitoringOf } from '../../constructs/platform/context';
+import type { DataPlatform } from '../../constructs/data-platform';
 import { dockerPlatform } from '../helpers';
 
 /** The default platform as on Docker, with container metrics on, as the local stack runs it. */
@@ -9,5 +10,5 @@ export function fullPlatform(): DataPlatform {
 
 /** Every component's monitoring, as the platform's components registered it. */
 export function allMonitoring(platform: DataPlatform = fullPlatform()): readonly ComponentMonitoring[] {
-  return MonitoringRegistry.of(platform).components;
+  return monitoringOf(platform).components;
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { renderAlertmanagerYml } from '../../constructs/monitoring/alertmanager-config';
-import { DataPlatform } from '../../constructs/platform/data-platform';
+import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { file, node } from '../helpers';
 import { findTool, haveTools, run, scratch } from '../real-tools/tools';

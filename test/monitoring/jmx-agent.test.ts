@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAgentPrelude } from '../../constructs/monitoring/jmx-exporter';
-import { withMetrics } from '../../constructs/monitoring/registry';
+import { withMetrics } from '../../constructs/platform/monitoring-registry';
 import { dockerPlatform, node } from '../helpers';
 import { findTool, haveTools, scratch } from '../real-tools/tools';
 import { fullPlatform } from './components';

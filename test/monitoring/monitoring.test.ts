@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEMO_STREAMS } from '../../constructs/cdc/streams';
 import { renderPrometheusYml } from '../../constructs/monitoring/prometheus-config';
-import { MonitoringRegistry, type ComponentMonitoring } from '../../constructs/monitoring/registry';
-import { DataPlatform } from '../../constructs/platform/data-platform';
+import { MonitoringRegistry, type ComponentMonitoring } from '../../constructs/platform/monitoring-registry';
+import { monitoringOf } from '../../constructs/platform/context';
+import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { dockerPlatform, file, node, type Settings } from '../helpers';
 import { fullPlatform } from './components';
@@ -150,7 +151,7 @@ describe('monitoring registry and Prometheus config', () => {
 });
 
 describe('registry rules', () => {
-  const haproxy = MonitoringRegistry.of(platform).components.find((c) => c.component === 'haproxy')!;
+  const haproxy = monitoringOf(platform).components.find((c) => c.component === 'haproxy')!;
   const fake = (component: string, over: Partial<ComponentMonitoring> = {}): ComponentMonitoring => ({
     ...haproxy,
     component,
@@ -161,7 +162,7 @@ describe('registry rules', () => {
   const fresh = () => new MonitoringRegistry(() => undefined);
 
   it('refuses a registration after monitoring rendered, naming the component', () => {
-    expect(() => MonitoringRegistry.of(platform).register(fake('late'))).toThrow(
+    expect(() => monitoringOf(platform).register(fake('late'))).toThrow(
       "monitoring of 'late' registered after monitoring was rendered: create the late component before Monitoring in DataPlatform",
     );
   });

@@ -5,7 +5,7 @@ import { CONNECT_JMX_RULES } from '../../constructs/cdc/cdc-monitoring';
 import { KAFKA_JMX_RULES } from '../../constructs/kafka/kafka-monitoring';
 import { JMX_AGENT_METRICS, type JmxRule } from '../../constructs/monitoring/jmx-exporter';
 import { overviewDashboard } from '../../constructs/monitoring/overview-dashboard';
-import type { ComponentMonitoring } from '../../constructs/monitoring/registry';
+import type { ComponentMonitoring } from '../../constructs/platform/monitoring-registry';
 import { allMonitoring } from './components';
 
 const CATALOG_DIR = 'monitoring/catalog';

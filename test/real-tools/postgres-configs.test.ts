@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataPlatform } from '../../constructs/platform/data-platform';
+import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { dockerPlatform, file, node } from '../helpers';
 import { asPostgres, findTool, haveTools, run, scratch, start } from './tools';

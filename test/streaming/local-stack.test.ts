@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import { renderFlowDiagram } from '../../constructs/cdc/flow-diagram';
+import { renderFlowDiagram } from '../../constructs/flow-diagram';
 import { LocalStack } from '../../stacks/local-stack';
 import { readFileSync } from 'node:fs';
 import type { TfJson } from '../helpers';

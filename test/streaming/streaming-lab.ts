@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
-import { DataPlatform } from '../../constructs/platform/data-platform';
+import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { file } from '../helpers';
 import { asPostgres, findTool, run, start } from '../real-tools/tools';

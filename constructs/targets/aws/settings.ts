@@ -1,11 +1,11 @@
 import type { NodeSpec } from '../../platform/node-spec';
-import type { DataPlatform } from '../../platform/data-platform';
+import type { PlatformModel } from '../../platform/context';
 import { ValidationError, checkInt } from '../../platform/validation';
 import { AZ_COUNT } from './network';
 import type { NodeSizing } from './node-host';
 
 export interface AwsTargetProps {
-  readonly platform: DataPlatform;
+  readonly platform: PlatformModel;
   /** Region of the stack's AWS provider. */
   readonly region: string;
   /**

@@ -8,7 +8,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import type { DataPlatform } from '../../platform/data-platform';
+import type { PlatformModel } from '../../platform/context';
 import { GENERATED_ID_BYTES, resolveIds } from '../../platform/generated-ids';
 import { imageName } from '../../platform/images';
 import type { NodeSpec } from '../../platform/node-spec';
@@ -17,7 +17,7 @@ import { manifestNode, type TopologyManifest } from '../../platform/topology';
 import { checkInt } from '../../platform/validation';
 
 export interface DockerTargetProps {
-  readonly platform: DataPlatform;
+  readonly platform: PlatformModel;
   /** Prefix of every container, volume and network name, so several platforms can share a Docker host. @default 'dp' */
   readonly prefix?: string;
   /** Seconds Terraform waits for a container to report healthy. @default 300 */

@@ -1,19 +1,21 @@
-import { Construct, type IConstruct } from 'constructs';
-import { cdcTopics, postgresBootstrap, resolveCdc, type CdcProps } from '../cdc/cdc-settings';
-import { DebeziumConnect } from '../cdc/debezium-connect';
-import { ClickHouseCluster, type ClickHouseClusterProps } from '../clickhouse/clickhouse-cluster';
-import { KafkaCluster, type KafkaClusterProps } from '../kafka/kafka-cluster';
-import { MongoReplicaSet, type MongoReplicaSetProps } from '../mongo/mongo-replica-set';
-import { MinioStorage, type MinioProps } from '../storage/minio';
-import { Monitoring, type MonitoringProps } from '../monitoring/monitoring';
-import { EtcdCluster, type EtcdClusterProps } from '../postgres/etcd-cluster';
-import { PostgresHa, type PostgresHaProps } from '../postgres/postgres-ha';
-import { idPlaceholder, type GeneratedIdSpec } from './generated-ids';
-import type { NodeSpec } from './node-spec';
-import { checkBucketName, type BucketSpec, type ObjectStorageMode } from './object-storage';
-import type { Placement } from './placement';
-import { secretPlaceholder, type SecretSpec } from './secrets';
-import { ValidationError } from './validation';
+import { Construct } from 'constructs';
+import { cdcTopics, postgresBootstrap, resolveCdc, type CdcProps } from './cdc/cdc-settings';
+import { DebeziumConnect } from './cdc/debezium-connect';
+import { ClickHouseCluster, type ClickHouseClusterProps } from './clickhouse/clickhouse-cluster';
+import { KafkaCluster, type KafkaClusterProps } from './kafka/kafka-cluster';
+import { MongoReplicaSet, type MongoReplicaSetProps } from './mongo/mongo-replica-set';
+import { Monitoring, type MonitoringProps } from './monitoring/monitoring';
+import { providePlatform, type PlatformContext } from './platform/context';
+import { idPlaceholder, type GeneratedIdSpec } from './platform/generated-ids';
+import { MonitoringRegistry } from './platform/monitoring-registry';
+import type { NodeSpec } from './platform/node-spec';
+import { checkBucketName, type BucketSpec, type ObjectStorageMode } from './platform/object-storage';
+import type { Placement } from './platform/placement';
+import { secretPlaceholder, type SecretSpec } from './platform/secrets';
+import { ValidationError } from './platform/validation';
+import { EtcdCluster, type EtcdClusterProps } from './postgres/etcd-cluster';
+import { PostgresHa, type PostgresHaProps } from './postgres/postgres-ha';
+import { MinioStorage, type MinioProps } from './storage/minio';
 
 /**
  * Settings of the whole platform. Every component's props live here under the
@@ -48,18 +50,12 @@ export interface DataPlatformProps {
 }
 
 /**
- * The root construct: creates every component and collects what they describe
- * (nodes and secrets). It creates no provider resources; a target renders
- * `nodes` and `secrets` for a place to run.
+ * The composition root: creates every component, hands each the components it
+ * needs, and collects what they describe (nodes, secrets, IDs, buckets,
+ * monitoring). Components see it only as a PlatformContext; it creates no
+ * provider resources, a target renders it as a PlatformModel.
  */
-export class DataPlatform extends Construct {
-  /** The DataPlatform a construct belongs to. */
-  static of(scope: IConstruct): DataPlatform {
-    const found = scope.node.scopes.find((s): s is DataPlatform => s instanceof DataPlatform);
-    if (!found) throw new Error(`${scope.node.path} is not inside a DataPlatform`);
-    return found;
-  }
-
+export class DataPlatform extends Construct implements PlatformContext {
   readonly placement: Placement;
   readonly etcd: EtcdCluster;
   readonly postgres: PostgresHa;
@@ -70,6 +66,7 @@ export class DataPlatform extends Construct {
   readonly clickhouse?: ClickHouseCluster;
   readonly storage: MinioStorage;
   readonly monitoring: Monitoring;
+  readonly monitoringRegistry = new MonitoringRegistry((nodes) => this.addNodes(nodes));
   private readonly nodeList: NodeSpec[] = [];
   private readonly secretList = new Map<string, SecretSpec>();
   private readonly idList = new Map<string, GeneratedIdSpec>();
@@ -77,6 +74,7 @@ export class DataPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: DataPlatformProps) {
     super(scope, id);
+    providePlatform(this, this);
     this.placement = props.placement;
     this.objectStorage = props.objectStorage ?? 'minio';
     this.etcd = new EtcdCluster(this, 'etcd', props.etcd);
@@ -138,6 +136,10 @@ export class DataPlatform extends Construct {
     this.storage = new MinioStorage(this, 'storage', props.storage);
     // After every component: it renders what they registered.
     this.monitoring = new Monitoring(this, 'monitoring', props.monitoring);
+  }
+
+  get platformId(): string {
+    return this.node.id;
   }
 
   get nodes(): readonly NodeSpec[] {

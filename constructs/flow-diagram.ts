@@ -1,4 +1,4 @@
-import type { DataPlatform } from '../platform/data-platform';
+import type { DataPlatform } from './data-platform';
 
 /**
  * The CDC data flow as a Mermaid flowchart, drawn from the platform itself:

@@ -1,8 +1,6 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import type { IConstruct } from 'constructs';
-import { DataPlatform } from '../platform/data-platform';
-import type { FileSpec, NodeSpec, PortSpec } from '../platform/node-spec';
-import { ValidationError } from '../platform/validation';
+import type { FileSpec, NodeSpec, PortSpec } from './node-spec';
+import { ValidationError } from './validation';
 
 /**
  * What a component hands to monitoring: how to scrape it, when to page and what
@@ -83,21 +81,8 @@ export interface OverviewSpec {
 
 const ALERT_NAME = /^[A-Z][A-Za-z0-9]+$/;
 
-/** The registry of one DataPlatform. Monitoring renders it once, after every component has registered. */
+/** The registry of one platform. Monitoring renders it once, after every component has registered. */
 export class MonitoringRegistry {
-  private static readonly registries = new WeakMap<DataPlatform, MonitoringRegistry>();
-
-  /** The registry of the platform `scope` belongs to. */
-  static of(scope: IConstruct): MonitoringRegistry {
-    const platform = DataPlatform.of(scope);
-    let registry = MonitoringRegistry.registries.get(platform);
-    if (!registry) {
-      registry = new MonitoringRegistry((nodes) => platform.addNodes(nodes));
-      MonitoringRegistry.registries.set(platform, registry);
-    }
-    return registry;
-  }
-
   private readonly list: ComponentMonitoring[] = [];
   private sealed = false;
 
