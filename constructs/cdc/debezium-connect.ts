@@ -66,7 +66,8 @@ export class DebeziumConnect extends Construct {
 
     const connectors: Record<string, ConnectorConfig> = {};
     const env: Record<string, string> = { KAFKA_HEAP_OPTS: `-Xms${heapMb}m -Xmx${heapMb}m` };
-    const waitFor: string[] = [input.kafka.topicsJob.name];
+    // What the connectors need; the workers themselves need only the brokers, so they start beside the topics job.
+    const connectorsNeed: string[] = [input.kafka.topicsJob.name];
     const pgStreams = streamsOf(s, 'postgres');
     if (pgStreams.length > 0) {
       const patroni = input.postgres.patroni.settings;
@@ -94,7 +95,7 @@ export class DebeziumConnect extends Construct {
         snapshotMode: s.postgres.snapshotMode,
         streams: pgStreams,
       });
-      waitFor.push(input.postgres.haproxy.name);
+      connectorsNeed.push(input.postgres.haproxy.name);
     }
     const mongoStreams = streamsOf(s, 'mongo');
     if (mongoStreams.length > 0) {
@@ -117,7 +118,7 @@ export class DebeziumConnect extends Construct {
         snapshotMode: s.mongo.snapshotMode,
         streams: mongoStreams,
       });
-      waitFor.push(input.mongo.initJob.name);
+      connectorsNeed.push(input.mongo.initJob.name);
     }
     this.connectors = connectors;
 
@@ -154,7 +155,7 @@ export class DebeziumConnect extends Construct {
         startPeriodSeconds: 60,
       },
       memoryMb,
-      dependsOn: waitFor,
+      dependsOn: input.kafka.brokers.map((b) => b.name),
     }));
     this.workers = monitorCdc(this, workers);
 
@@ -188,7 +189,7 @@ export class DebeziumConnect extends Construct {
       stateful: false,
       oneShot: true,
       memoryMb: 128,
-      dependsOn: names,
+      dependsOn: [...names, ...connectorsNeed],
     };
     platform.addNodes([...this.workers, this.registerJob]);
   }

@@ -89,15 +89,20 @@ export function topicCommands(topic: ResolvedTopic, bootstrap: string): { topics
 }
 
 /**
- * The topics job: for each topic, the two commands above, retried while the
- * brokers finish registering with the controller.
+ * The topics job: one listing of the topics that exist, then per topic one
+ * command, creating it with its config or converging the config of one that
+ * exists (each Kafka tool is a JVM start, the job's main cost). Every command
+ * is retried while the brokers finish registering with the controller.
  */
 export function renderTopicsScript(topics: readonly ResolvedTopic[], bootstrap: string, binDir: string): string {
   const lines = topics.flatMap((t) => {
     const c = topicCommands(t, bootstrap);
     return [
-      `retry ${shellLine([`${binDir}/kafka-topics.sh`, ...c.topics])}`,
-      `retry ${shellLine([`${binDir}/kafka-configs.sh`, ...c.configs])}`,
+      `if exists ${shellLine([t.name])}; then`,
+      `  retry ${shellLine([`${binDir}/kafka-configs.sh`, ...c.configs])}`,
+      'else',
+      `  retry ${shellLine([`${binDir}/kafka-topics.sh`, ...c.topics])}`,
+      'fi',
     ];
   });
   return [
@@ -110,6 +115,8 @@ export function renderTopicsScript(topics: readonly ResolvedTopic[], bootstrap: 
     '  done',
     '  return 1',
     '}',
+    `existing=$(retry ${shellLine([`${binDir}/kafka-topics.sh`, '--bootstrap-server', bootstrap, '--list'])})`,
+    'exists() { grep -qxF -- "$1" <<<"$existing"; }',
     ...lines,
     `echo "${topics.length} topics in place"`,
     '',

@@ -84,6 +84,15 @@ const java = (heapMb: number, main: string, ...args: string[]) => [
   main,
   ...args,
 ];
+/**
+ * A short-lived Kafka tool (storage format, topic and config commands): the quick
+ * JIT tier and the serial collector take about a third less CPU to start, and a
+ * tool exits before the optimizing tier would pay off.
+ */
+const javaTool = (main: string, ...args: string[]) => {
+  const [bin, ...rest] = java(128, main, ...args);
+  return [bin!, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', ...rest];
+};
 
 /**
  * A Kafka or Connect server JVM, with the JMX exporter agent on the node's
@@ -161,7 +170,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
           probeDescription: 'exit 0',
           helpers: Object.entries(KAFKA_TOOL_MAINS).map(([script, main]) => ({
             path: `${bin}/${script}`,
-            content: `#!/bin/sh\nexec ${java(128, main)
+            content: `#!/bin/sh\nexec ${javaTool(main)
               .map((a) => `'${a}'`)
               .join(' ')} "$@"\n`,
             mode: 0o755,
@@ -174,8 +183,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
         argv: javaServer(node, ctx, 256, 'kafka.Kafka', config),
         env,
         prepare: [
-          java(
-            128,
+          javaTool(
             'kafka.tools.StorageTool',
             'format',
             '--ignore-formatted',

@@ -65,7 +65,9 @@ describe('local stack: streaming and CDC', () => {
 
   it('gates what depends on Mongo on its init job, since members are healthy only once initiated', () => {
     for (const m of ['mongo-1', 'mongo-2', 'mongo-3']) expect(container(m).wait).toBe(false);
-    expect(dependsOn('connect-1')).toEqual(expect.arrayContaining(['mongo-init', 'kafka-topics', 'haproxy']));
+    expect(dependsOn('connect-register')).toEqual(expect.arrayContaining(['mongo-init', 'kafka-topics', 'haproxy']));
+    // The workers need only the brokers, so they start while the topics job and Mongo's init run.
+    expect(dependsOn('connect-1').sort()).toEqual(['kafka-1', 'kafka-2', 'kafka-3']);
   });
 
   it('gives no node two listeners on one port', () => {
