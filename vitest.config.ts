@@ -1,18 +1,39 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import LabOrderSequencer from './test/lab/lab-order';
 
 // cdktf's Testing helpers create temporary folders and leave them behind: keep them in the project.
 const tmp = resolve('.tmp/vitest');
 mkdirSync(tmp, { recursive: true });
 
+/** Files that need the shared lab (real servers on loopback); everything else is a unit file. */
+const LAB_FILES = ['test/**/*.lab.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     env: { TMPDIR: tmp },
     testTimeout: 60_000,
     pool: 'forks',
-    // Lab suites start real servers on fixed loopback ports and share two cores: one file at a time.
-    fileParallelism: false,
+    reporters: ['default', './test/lab/timing-reporter.ts'],
+    sequence: { sequencer: LabOrderSequencer },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: LAB_FILES, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'lab',
+          include: LAB_FILES,
+          // One lab per run, brought up while the unit files run (test/lab/shared-lab.ts).
+          globalSetup: ['./test/lab/shared-lab.ts'],
+          // The files share the lab's servers and two cores: one at a time, after the unit files, in lab-order.ts's order.
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

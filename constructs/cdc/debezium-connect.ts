@@ -3,7 +3,7 @@ import type { KafkaCluster } from '../kafka/kafka-cluster';
 import type { MongoReplicaSet } from '../mongo/mongo-replica-set';
 import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
-import type { NodeSpec } from '../platform/node-spec';
+import type { NodeSpec, PortRef } from '../platform/node-spec';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { PostgresHa } from '../postgres/postgres-ha';
 import type { CdcProps, CdcSettings } from './cdc-settings';
@@ -68,6 +68,8 @@ export class DebeziumConnect extends Construct {
     const env: Record<string, string> = { KAFKA_HEAP_OPTS: `-Xms${heapMb}m -Xmx${heapMb}m` };
     // What the connectors need; the workers themselves need only the brokers, so they start beside the topics job.
     const connectorsNeed: string[] = [input.kafka.topicsJob.name];
+    // Declared rather than derived from dependsOn, which would open every port of the brokers and of the jobs' targets.
+    const workersConnectTo: PortRef[] = input.kafka.brokers.map((b) => ({ node: b.name, port: 'internal' }));
     const pgStreams = streamsOf(s, 'postgres');
     if (pgStreams.length > 0) {
       const patroni = input.postgres.patroni.settings;
@@ -96,6 +98,7 @@ export class DebeziumConnect extends Construct {
         streams: pgStreams,
       });
       connectorsNeed.push(input.postgres.haproxy.name);
+      workersConnectTo.push({ node: input.postgres.haproxy.name, port: 'primary' });
     }
     const mongoStreams = streamsOf(s, 'mongo');
     if (mongoStreams.length > 0) {
@@ -119,6 +122,7 @@ export class DebeziumConnect extends Construct {
         streams: mongoStreams,
       });
       connectorsNeed.push(input.mongo.initJob.name);
+      workersConnectTo.push(...input.mongo.members.map((m) => ({ node: m.name, port: 'mongo' })));
     }
     this.connectors = connectors;
 
@@ -156,6 +160,7 @@ export class DebeziumConnect extends Construct {
       },
       memoryMb,
       dependsOn: input.kafka.brokers.map((b) => b.name),
+      connectsTo: workersConnectTo,
     }));
     this.workers = monitorCdc(this, workers);
 
@@ -190,6 +195,7 @@ export class DebeziumConnect extends Construct {
       oneShot: true,
       memoryMb: 128,
       dependsOn: [...names, ...connectorsNeed],
+      connectsTo: names.map((name) => ({ node: name, port: 'rest' })),
     };
     platform.addNodes([...this.workers, this.registerJob]);
   }

@@ -7,7 +7,7 @@ import type { TopologyManifest } from '../../constructs/platform/topology';
 import { LabDriver } from '../../scripts/chaos/drivers/lab';
 import { labAlive } from '../../scripts/lab/procs';
 import { readState } from '../../scripts/lab/runtime';
-import { labInstalled, useLab } from '../lab/lab-fixture';
+import { labAvailable, useLab } from '../lab/lab-fixture';
 
 /** /proc/<pid>/stat from the state on: state, ppid, pgrp, session, … */
 const statFields = (pid: number) => {
@@ -21,8 +21,8 @@ interface Member {
   state: string;
 }
 
-describe.runIf(labInstalled())('LabDriver on a real Patroni cluster', () => {
-  const lab = useLab({ basePort: 23200, include: (n) => ['etcd', 'patroni'].includes(n.spec.component) });
+describe.runIf(labAvailable())('LabDriver on a real Patroni cluster', () => {
+  const lab = useLab();
   const manifest = () => JSON.parse(readFileSync(join(lab().root, 'topology.json'), 'utf8')) as TopologyManifest;
   const node = (name: string) => manifest().nodes.find((n) => n.name === name)!;
   const rest = (name: string) => findPort(lab().plan.nodes.find((n) => n.spec.name === name)!.spec, 'rest').port;

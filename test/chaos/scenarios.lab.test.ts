@@ -5,14 +5,14 @@ import { writeReport } from '../../scripts/chaos/report';
 import { runScenario } from '../../scripts/chaos/runner';
 import { CI_SCENARIOS, SCENARIOS } from '../../scripts/chaos/scenarios';
 import { labTarget } from '../../scripts/chaos/target';
-import { labInstalled, useLab } from '../lab/lab-fixture';
+import { labAvailable, useLab } from '../lab/lab-fixture';
 
 /**
  * The CI chaos runs: each scenario on the real lab servers, judged from its
  * history. Reports land in .tmp/chaos-ci/<scenario>/ for inspection.
  */
-describe.runIf(labInstalled())('chaos on the lab', () => {
-  const lab = useLab({ basePort: 23400 });
+describe.runIf(labAvailable())('chaos on the lab', () => {
+  const lab = useLab();
 
   it.each(CI_SCENARIOS)(
     '%s: RPO 0 and recovery within the bound from the settings',

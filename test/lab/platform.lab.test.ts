@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LabDriver } from '../../scripts/chaos/drivers/lab';
 import { clusterMembers, leaderOf, memberNode, steadyProblem, switchover } from '../../scripts/chaos/patroni';
 import { endpointOf, hostPort, labTarget, nodeNamed, nodesOf } from '../../scripts/chaos/target';
-import { labInstalled, useLab } from './lab-fixture';
+import { labAvailable, useLab } from './lab-fixture';
 
 /** Polls until `check` holds, for at most `seconds`; returns the last value seen. */
 async function waitFor<T>(what: string, seconds: number, get: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
@@ -33,8 +33,8 @@ async function query(config: pg.ClientConfig, sql: string, params: unknown[] = [
  * and the exporters. One bring-up; the tests run in order, the disruptive
  * ones (switchover, leader kill) last.
  */
-describe.runIf(labInstalled())('lab: the platform on real servers', () => {
-  const lab = useLab({ basePort: 23000 });
+describe.runIf(labAvailable())('lab: the platform on real servers', () => {
+  const lab = useLab();
   const target = () => labTarget(lab().root);
   const manifest = () => target().manifest;
   const secret = (name: string) => target().secrets[name]!;

@@ -1,46 +1,59 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { RootConstruct } from 'constructs';
 import { DataPlatform } from '../../constructs/data-platform';
-import { LoopbackPlacement } from '../../constructs/platform/placement';
-import { file } from '../helpers';
-import { asPostgres, findTool, run, start } from '../real-tools/tools';
+import { LoopbackPlacement, type Placement } from '../../constructs/platform/placement';
+import type { RunningLab } from '../../scripts/lab/runtime';
+import { LAB_TOOLS } from '../../scripts/lab/tools';
+import { findTool } from '../real-tools/tools';
+
+export const tools = {
+  java: findTool(LAB_TOOLS.java),
+  'Kafka 4.3.1 jars': existsSync(`${LAB_TOOLS.kafkaLibs}/kafka_2.13-4.3.1.jar`) ? LAB_TOOLS.kafkaLibs : undefined,
+};
 
 /**
- * Real servers for the streaming tests, started on 127.0.0.1 from the files the
- * platform renders with the loopback placement: Kafka and Kafka Connect from the
- * Maven jars the lab installs, PostgreSQL from Debian's packages. Every process
- * is started here and killed by stop().
+ * The shared lab's placement for a platform with more components than the lab
+ * runs: every (node, port) the lab has keeps the lab's port, so the platform's
+ * renderers point at the lab's real servers; the rest (Mongo, ClickHouse,
+ * MinIO, which run nowhere here) get ports of their own above the lab's.
  */
-export const libs = process.env.KAFKA_LIBS ?? '/opt/dataplatform/kafka-libs';
-export const plugins = process.env.CONNECT_PLUGINS ?? '/opt/dataplatform/connect-plugins';
-const pgBin = '/usr/lib/postgresql/15/bin';
-export const tools = {
-  java: findTool('java'),
-  'Kafka 4.3.1 jars': existsSync(`${libs}/kafka_2.13-4.3.1.jar`) ? libs : undefined,
-};
-export const postgresTools = {
-  initdb: findTool(`${pgBin}/initdb`),
-  pg_ctl: findTool(`${pgBin}/pg_ctl`),
-  psql: findTool('psql'),
-  'Debezium Postgres plugin': existsSync(`${plugins}/debezium-connector-postgres`) ? plugins : undefined,
-};
-
-export class StreamingLab {
-  readonly platform: DataPlatform;
-  private readonly processes: ChildProcess[] = [];
-  private readonly bin: string;
+class OnTheLab implements Placement {
+  readonly bindHost = '127.0.0.1';
+  private readonly spare: LoopbackPlacement;
 
   constructor(
-    private readonly dir: string,
-    basePort: number,
+    root: string,
+    private readonly known: ReadonlyMap<string, number>,
   ) {
-    this.platform = new DataPlatform(new RootConstruct(), 'platform', {
-      placement: new LoopbackPlacement(dir, basePort),
-    });
-    this.bin = join(dir, 'bin');
+    this.spare = new LoopbackPlacement(root, Math.max(...known.values()) + 100);
+  }
+
+  host(): string {
+    return '127.0.0.1';
+  }
+
+  port(node: string, portName: string): number {
+    return this.known.get(`${node}/${portName}`) ?? this.spare.port(node, portName);
+  }
+
+  path(node: string, containerPath: string): string {
+    return this.spare.path(node, containerPath);
+  }
+}
+
+/**
+ * The default platform (Mongo and ClickHouse included) rendered onto the shared
+ * lab, so its ClickHouse DDL and its declared topics, which the lab's settings
+ * leave out, run against the lab's Kafka and Debezium. Plus the Kafka clients
+ * the tests drive it with, from the lab's jars.
+ */
+export class StreamingOnLab {
+  readonly platform: DataPlatform;
+
+  constructor(readonly lab: RunningLab) {
+    const known = new Map(lab.plan.platform.nodes.flatMap((n) => n.ports.map((p) => [`${n.name}/${p.name}`, p.port])));
+    this.platform = new DataPlatform(new RootConstruct(), 'platform', { placement: new OnTheLab(lab.root, known) });
   }
 
   get kafka() {
@@ -53,37 +66,12 @@ export class StreamingLab {
   }
 
   java(main: string, args: readonly string[], heap = '128m'): string[] {
-    return [tools.java!, `-Xmx${heap}`, '-cp', `${libs}/*`, main, ...args];
+    return [tools.java!, `-Xmx${heap}`, '-cp', `${LAB_TOOLS.kafkaLibs}/*`, main, ...args];
   }
 
-  /** Formats and starts every broker on its rendered server.properties; puts kafka-topics.sh and kafka-configs.sh in `bin`. */
-  startKafka(): void {
-    // Kafka's cluster ID format, as the Docker target's random_id (16 bytes, b64url) makes it.
-    const clusterId = randomBytes(16).toString('base64url');
-    for (const broker of this.kafka.brokers) {
-      const path = join(this.dir, `${broker.name}.properties`);
-      writeFileSync(path, file(broker, '/etc/kafka/server.properties'));
-      const format = run(this.java('kafka.tools.StorageTool', ['format', '-g', '-t', clusterId, '-c', path]), 60_000);
-      if (format.code !== 0) throw new Error(`kafka-storage format failed: ${format.output}`);
-      this.processes.push(start([tools.java!, '-Xms256m', '-Xmx256m', '-cp', `${libs}/*`, 'kafka.Kafka', path]));
-    }
-    mkdirSync(this.bin, { recursive: true });
-    for (const [script, main] of [
-      ['kafka-topics.sh', 'org.apache.kafka.tools.TopicCommand'],
-      ['kafka-configs.sh', 'kafka.admin.ConfigCommand'],
-    ] as const) {
-      writeFileSync(
-        join(this.bin, script),
-        `#!/bin/sh\nexec ${this.java(main, [])
-          .map((a) => `'${a}'`)
-          .join(' ')} "$@"\n`,
-      );
-      chmodSync(join(this.bin, script), 0o755);
-    }
-  }
-
+  /** The folder where the lab's topics job finds its kafka-topics.sh and kafka-configs.sh. */
   get binDir(): string {
-    return this.bin;
+    return this.lab.plan.platform.placement.path(this.lab.plan.platform.kafka!.topicsJob.name, '/opt/kafka/bin');
   }
 
   /** One record per line, through broker 1's host listener (a client on the operator's machine). */
@@ -93,80 +81,5 @@ export class StreamingLab {
       ...['--command-property', 'acks=all'],
     ]);
     return spawnSync(cmd!, args, { input: `${records.join('\n')}\n`, encoding: 'utf8', timeout: 60_000 });
-  }
-
-  /** Starts Connect worker 1 on its rendered properties, with the plugins where the placement puts them. */
-  async startConnect(env: Record<string, string>): Promise<string> {
-    const worker = this.platform.cdc!.workers[0]!;
-    mkdirSync(join(this.dir, worker.name, 'kafka'), { recursive: true });
-    symlinkSync(plugins, join(this.dir, worker.name, 'kafka/connect'));
-    const config = join(this.dir, 'connect-distributed.properties');
-    writeFileSync(config, file(worker, '/etc/kafka-connect/connect-distributed.properties'));
-    const [cmd, ...args] = this.java('org.apache.kafka.connect.cli.ConnectDistributed', [config], '384m');
-    this.processes.push(spawn(cmd!, args, { env: { ...process.env, ...env }, stdio: 'ignore' }));
-    const rest = `http://127.0.0.1:${this.port(worker.name, 'rest')}`;
-    for (let i = 0; i < 90; i++) {
-      if (
-        await fetch(`${rest}/connectors`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        return rest;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-    throw new Error(`Connect REST API at ${rest} never answered`);
-  }
-
-  /**
-   * PostgreSQL on the port the placement gives HAProxy's read-write endpoint (so the
-   * rendered connector reaches it unchanged), bootstrapped by the rendered post-bootstrap
-   * script, with the permanent slot created as Patroni creates it.
-   */
-  startPostgres(passwords: Record<string, string>): void {
-    const data = join(this.dir, 'pg');
-    mkdirSync(data, { recursive: true });
-    run(['chown', '-R', 'postgres:postgres', this.dir]);
-    const asPg = (argv: string[], env: Record<string, string> = {}) => {
-      const [cmd, ...args] = asPostgres(argv);
-      const r = spawnSync(cmd!, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
-      if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stdout}${r.stderr}`);
-    };
-    asPg([
-      postgresTools.initdb!,
-      '-D',
-      `${data}/data`,
-      '-U',
-      'postgres',
-      '--auth-local=trust',
-      '--auth-host=scram-sha-256',
-    ]);
-    const port = this.platform.postgres.readWrite.port;
-    const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${data} -c wal_level=logical`;
-    asPg([postgresTools.pg_ctl!, '-D', `${data}/data`, '-l', `${data}/log`, '-o', options, '-w', 'start']);
-    this.stopPostgres = () => asPg([postgresTools.pg_ctl!, '-D', `${data}/data`, '-m', 'immediate', 'stop']);
-    const patroni = this.platform.nodes.find((n) => n.name === 'patroni-1')!;
-    const script = join(this.dir, 'post-bootstrap.sh');
-    writeFileSync(script, file(patroni, '/etc/patroni/post-bootstrap.sh'));
-    const superuser = `postgresql://postgres@/postgres?host=${data}&port=${port}`;
-    // Passwords the script reads from its environment: ours, and a stand-in for any other component's.
-    const wanted = [...file(patroni, '/etc/patroni/post-bootstrap.sh').matchAll(/\$([A-Z_]+_PASSWORD)/g)].map(
-      (m) => m[1]!,
-    );
-    asPg(['sh', script, superuser], Object.fromEntries(wanted.map((n) => [n, passwords[n] ?? 'stand-in-password'])));
-    const slot = this.platform.postgres.patroni.settings.logicalSlots[0]!;
-    asPg([
-      postgresTools.psql!,
-      `postgresql://postgres@/${slot.database}?host=${data}&port=${port}`,
-      '-c',
-      `SELECT pg_create_logical_replication_slot('${slot.name}', '${slot.plugin ?? 'pgoutput'}')`,
-    ]);
-  }
-
-  private stopPostgres = () => {};
-
-  stop(): void {
-    this.processes.forEach((p) => p.kill('SIGKILL'));
-    this.stopPostgres();
   }
 }

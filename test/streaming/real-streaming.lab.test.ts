@@ -1,25 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderRegisterScript } from '../../constructs/cdc/connect-config';
 import { renderTopicsScript } from '../../constructs/kafka/topics';
 import { file } from '../helpers';
-import { haveTools, run, scratch } from '../real-tools/tools';
+import { labAvailable, useLab } from '../lab/lab-fixture';
+import { findTool, haveTools, run, scratch } from '../real-tools/tools';
 import { chdb, chdbPython } from './chdb';
-import { StreamingLab, postgresTools, tools } from './streaming-lab';
+import { StreamingOnLab, tools } from './streaming-lab';
 
 /**
- * The streaming path with real engines, every one on the files the platform
- * renders (loopback placement): a 3-node KRaft cluster, the topics script,
- * a Kafka Connect worker with Debezium, PostgreSQL bootstrapped by the
- * rendered script, and ClickHouse (chDB) consuming through the rendered DDL.
+ * The streaming path with real engines, on the shared lab: its 3-node KRaft
+ * cluster, its Kafka Connect workers with Debezium and its Patroni cluster
+ * (bootstrapped by the rendered post-bootstrap script), all on the files the
+ * platform renders. The default platform (Mongo and ClickHouse included, which
+ * the lab does not run) is rendered onto the lab's ports for what the lab's own
+ * settings leave out: the Mongo change topic, and the ClickHouse DDL that chDB
+ * runs against the lab's Kafka.
  */
-describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered server.properties', () => {
-  // Per run: folder and ports must not collide with another run of this file on the same machine.
+describe.runIf(labAvailable() && haveTools(tools))('a real Kafka 4.3 cluster on the rendered server.properties', () => {
+  const shared = useLab();
   const dir = scratch(`streaming-${process.pid}`);
-  const lab = new StreamingLab(dir, 30000 + (process.pid % 300) * 100);
-  const kafka = lab.kafka;
+  let lab: StreamingOnLab;
+  let kafka: StreamingOnLab['kafka'];
+  beforeAll(() => {
+    lab = new StreamingOnLab(shared());
+    kafka = lab.kafka;
+  });
   const topicCommand = (args: string[]) =>
     run(
       lab.java('org.apache.kafka.tools.TopicCommand', [
@@ -29,20 +38,24 @@ describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered serve
       ]),
       60_000,
     );
-  /** The loopback platform's own DDL, with the one change chDB needs: no Keeper, so no replicated engine. */
+  /** The platform's own DDL, with the one change chDB needs: no Keeper, so no replicated engine. */
   const clickhouseDdl = () =>
     file(lab.platform.clickhouse!.ddlJob, '/etc/clickhouse-ddl/cdc.sql')
       .split(/;\n(?:\n|$)/)
       .filter((q) => q.trim())
       .map((q) => q.replace(/ReplicatedReplacingMergeTree\('[^']*', '[^']*', /, 'ReplacingMergeTree('));
 
-  beforeAll(() => lab.startKafka(), 120_000);
-  afterAll(() => {
-    lab.stop();
-    rmSync(dir, { recursive: true, force: true });
+  it('renders the default platform onto the lab: same brokers, same Connect worker, same connector', () => {
+    const labPlatform = shared().plan.platform;
+    expect(kafka.bootstrapServers).toBe(labPlatform.kafka!.bootstrapServers);
+    const connector = (p: typeof labPlatform) =>
+      file(p.cdc!.registerJob, '/etc/kafka-connect/connectors/postgres-cdc.json');
+    expect(connector(lab.platform)).toBe(connector(labPlatform));
   });
 
   it('creates every declared topic with its partitions, RF and config, and converges on a re-run', () => {
+    // The lab's topics job created the lab's topics at bring-up; the Mongo change topic is created here.
+    expect(topicCommand(['--list']).output).not.toContain('mongo.app.customers');
     const script = join(dir, 'create-topics.sh');
     writeFileSync(script, renderTopicsScript(kafka.topics, kafka.bootstrapServers, lab.binDir));
     for (const attempt of [1, 2]) {
@@ -53,15 +66,31 @@ describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered serve
     const described = topicCommand(['--describe', '--topic', 'pg.public.orders']);
     expect(described.output).toMatch(/PartitionCount: 3\s+ReplicationFactor: 3\s+Configs: .*cleanup\.policy=delete/);
     expect(described.output).toMatch(/retention\.ms=604800000/);
+    expect(topicCommand(['--describe', '--topic', 'mongo.app.customers']).output).toMatch(
+      /PartitionCount: 3\s+ReplicationFactor: 3\s+Configs: .*cleanup\.policy=delete/,
+    );
   }, 300_000);
 
-  it('serves clients through the host listeners at 127.0.0.1 with acks=all', () => {
+  it('serves clients through the host listeners at 127.0.0.1 with acks=all', async () => {
+    // A topic of its own at RF 3: the lab's connector writes real heartbeats into the heartbeat topic.
+    const topic = 'lab-probe.acks';
+    const admin = new Kafka({
+      clientId: 'streaming-test',
+      brokers: [`127.0.0.1:${lab.port('kafka-1', 'host')}`],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
     const records = ['{"id":1}', '{"id":2}', '{"id":3}'];
-    const produced = lab.produce('__debezium-heartbeat.pg', records);
+    const produced = lab.produce(topic, records);
     expect(produced.status, String(produced.stderr)).toBe(0);
     const consumed = run(
       lab.java('org.apache.kafka.tools.consumer.ConsoleConsumer', [
-        ...['--bootstrap-server', `127.0.0.1:${lab.port('kafka-3', 'host')}`, '--topic', '__debezium-heartbeat.pg'],
+        ...['--bootstrap-server', `127.0.0.1:${lab.port('kafka-3', 'host')}`, '--topic', topic],
         // Its one partition, assigned rather than joined: no group coordinator to wait for.
         ...['--partition', '0', '--offset', 'earliest', '--max-messages', '3', '--timeout-ms', '60000'],
       ]),
@@ -156,16 +185,13 @@ describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered serve
     }, 240_000);
   });
 
-  describe.runIf(haveTools({ ...postgresTools }))(
-    'and Debezium captures PostgreSQL through a rendered Connect worker',
+  describe.runIf(haveTools({ psql: findTool('psql') }))(
+    "and Debezium captures PostgreSQL through the lab's Connect workers",
     () => {
-      const passwords = { APP_DB_PASSWORD: 'app-test-password', DEBEZIUM_DB_PASSWORD: 'cdc-test-password' };
       let rest = '';
-
-      beforeAll(async () => {
-        lab.startPostgres(passwords);
-        rest = await lab.startConnect({ CDC_POSTGRES_PASSWORD: passwords.DEBEZIUM_DB_PASSWORD });
-      }, 240_000);
+      beforeAll(() => {
+        rest = `http://127.0.0.1:${lab.port('connect-1', 'rest')}`;
+      });
 
       it('creates its internal topics compacted at RF 3', () => {
         const described = topicCommand(['--describe', '--topic', 'cdc-configs']);
@@ -198,10 +224,9 @@ describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered serve
       }, 60_000);
 
       it('registers it with the rendered script and streams inserts, updates and deletes into ClickHouse', () => {
-        const job = lab.platform.cdc!.registerJob;
-        const path = lab.platform.placement.path(job.name, '/etc/kafka-connect/connectors/postgres-cdc.json');
-        run(['mkdir', '-p', path.replace(/\/[^/]+$/, '')]);
-        writeFileSync(path, file(job, '/etc/kafka-connect/connectors/postgres-cdc.json'));
+        // The lab's register job created the connector at bring-up: this run updates it, as a re-deploy would.
+        const path = join(dir, 'postgres-cdc.json');
+        writeFileSync(path, file(lab.platform.cdc!.registerJob, '/etc/kafka-connect/connectors/postgres-cdc.json'));
         const script = join(dir, 'register.sh');
         writeFileSync(
           script,
@@ -210,7 +235,7 @@ describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered serve
         const registered = run(['bash', script], 150_000);
         expect(registered.output).toContain('postgres-cdc running');
 
-        const pg = lab.platform.postgres.readWrite;
+        const pg = lab.platform.postgres.readWrite; // HAProxy's read-write endpoint: the Patroni leader
         const sql = [
           "INSERT INTO orders (id, customer_id, amount, status) VALUES (101, 'c-1', 10.50, 'new'), (102, 'c-2', 20.00, 'new'), (103, 'c-3', 5.25, 'new');",
           "UPDATE orders SET status = 'paid', amount = 11.00, updated_at = now() WHERE id = 101;",
@@ -218,7 +243,7 @@ describe.runIf(haveTools(tools))('a real Kafka 4.3 cluster on the rendered serve
         ].join('\n');
         const dml = run([
           'psql',
-          `postgresql://app:${passwords.APP_DB_PASSWORD}@127.0.0.1:${pg.port}/app`,
+          `postgresql://app:${shared().values.secrets['postgres-app']}@127.0.0.1:${pg.port}/app`,
           '-v',
           'ON_ERROR_STOP=1',
           '-c',
