@@ -89,8 +89,12 @@ describe('topics', () => {
       'retry /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka-1:19092 --create --if-not-exists --topic orders',
     );
     // One listing decides, per topic, between creating it and converging its config.
-    expect(script).toContain('existing=$(retry /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka-1:19092 --list)');
-    expect(script).toMatch(/if exists orders; then\n {2}retry [^\n]*kafka-configs\.sh[^\n]*\nelse\n {2}retry [^\n]*--create/);
+    expect(script).toContain(
+      'existing=$(retry /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka-1:19092 --list)',
+    );
+    expect(script).toMatch(
+      /if exists orders; then\n {2}retry [^\n]*kafka-configs\.sh[^\n]*\nelse\n {2}retry [^\n]*--create/,
+    );
     // A bracketed value is quoted for the shell; plain words stay as they are.
     expect(script).toContain(String.raw`--add-config retention.ms\=604800000\,cleanup.policy\=\[compact\,delete\]`);
   });
