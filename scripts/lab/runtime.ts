@@ -161,6 +161,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
       ready.set(
         node.spec.name,
         Promise.all(deps).then(async () => {
+          const startedAt = Date.now();
           const child = startProcess(plan.root, node);
           if (node.launch.job) {
             await runJob(plan.root, node, child);
@@ -169,7 +170,11 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
             writeState(state);
             await waitReady(plan.root, node, child.pid!);
           }
-          opts.progress?.(`${node.spec.name} ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+          // Started when its dependencies were ready; the difference is its own start-up (prepare included).
+          const at = (t: number) => ((t - t0) / 1000).toFixed(1);
+          opts.progress?.(
+            `${node.spec.name} ${node.launch.job ? 'done' : 'ready'} at ${at(Date.now())} s (started at ${at(startedAt)} s)`,
+          );
         }),
       );
     }
