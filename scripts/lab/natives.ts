@@ -103,7 +103,33 @@ const javaTool = (main: string, ...args: string[]) => {
 function javaServer(node: NodeSpec, ctx: LaunchContext, heapMb: number, main: string, config: string): string[] {
   const [bin, ...rest] = java(heapMb, main, config);
   const rules = ctx.path(fileNamed(node, 'jmx-exporter.yml'));
-  return [bin!, `-javaagent:${LAB_TOOLS.jmxAgent}=127.0.0.1:${findPort(node, 'metrics').port}:${rules}`, ...rest];
+  return [
+    bin!,
+    `-javaagent:${LAB_TOOLS.jmxAgent}=127.0.0.1:${findPort(node, 'metrics').port}:${rules}`,
+    `-Dlog4j2.configurationFile=${log4jConfig(ctx).path}`,
+    ...rest,
+  ];
+}
+
+/**
+ * The image's log4j config is not in the Maven jars, and log4j's default logs
+ * errors only: this one logs INFO to stdout, which is the node's log, so a
+ * failed or slow start shows what the server was doing.
+ */
+function log4jConfig(ctx: LaunchContext): HelperFile {
+  return {
+    path: ctx.path('/lab/log4j2.properties'),
+    content: [
+      'appender.out.type = Console',
+      'appender.out.name = out',
+      'appender.out.layout.type = PatternLayout',
+      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = INFO',
+      'rootLogger.appenderRef.out.ref = out',
+      '',
+    ].join('\n'),
+    mode: 0o644,
+  };
 }
 
 /** Stand-ins for the image's Kafka tool scripts, for jobs whose scripts call them. */
@@ -182,6 +208,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
       return {
         argv: javaServer(node, ctx, 256, 'kafka.Kafka', config),
         env,
+        helpers: [log4jConfig(ctx)],
         prepare: [
           javaTool(
             'kafka.tools.StorageTool',
@@ -225,6 +252,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
           '/connectors',
         ),
         readyWithinSeconds: 120,
+        helpers: [log4jConfig(ctx)],
         // The renderer points plugin.path at the image's plugin folder; the lab's Debezium jars go there.
         links: { [ctx.path('/kafka/connect')]: LAB_TOOLS.connectPlugins },
       };
