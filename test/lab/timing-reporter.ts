@@ -5,11 +5,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
+import { labRank } from './lab-order';
 import { BRING_UP_FILE, LAB_ROOT_ENV, type BringUp } from './shared-lab-files';
 
 export default class LabTimingReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
-    const lab = modules.filter((m) => m.project.name === 'lab');
+    const lab = modules
+      .filter((m) => m.project.name === 'lab')
+      .sort((a, b) => labRank(a.moduleId) - labRank(b.moduleId) || a.moduleId.localeCompare(b.moduleId));
     const root = process.env[LAB_ROOT_ENV];
     if (!root && lab.length === 0) return;
     const lines = ['', 'lab files (seconds; the first includes any wait for bring-up):'];
