@@ -20,6 +20,8 @@ import { labAlive, procStat } from '../../scripts/lab/procs';
 import { readState, type RunningLab } from '../../scripts/lab/runtime';
 import { BRING_UP_FILE, FAILED_FILE, type BringUp } from './shared-lab-files';
 
+export { labInstalled } from './shared-lab-files';
+
 /** Bring-up bounds each server itself; this only stops a file from waiting forever. */
 const BRING_UP_WAIT_SECONDS = 420;
 const RESTORE_WITHIN_SECONDS = 120;
