@@ -163,7 +163,7 @@ export function encodeUserData(cloudConfig: string): string {
 function shellAssignments(env: Record<string, string>): string {
   return Object.entries(env)
     .map(([key, value]) => {
-      if (/['\n]/.test(value)) throw new Error(`node.env ${key}: value must not contain quotes or newlines`);
+      if (/['\n]/.test(value)) throw new Error(`env file ${key}: value must not contain quotes or newlines`);
       return `${key}='${value}'\n`;
     })
     .join('');
