@@ -72,6 +72,8 @@ export const CONNECT_JMX_RULES: readonly JmxRule[] = [
   },
 ];
 const CONNECT_JMX_OBJECTS = ['kafka.connect:*', 'debezium.postgres:*', 'debezium.mongodb:*'];
+/** Not the brokers' 9404, so a worker and a broker can share a machine's network. */
+export const CONNECT_METRICS_PORT = 9405;
 
 /**
  * One call for the Debezium Connect construct: adds the JMX agent to each
@@ -80,7 +82,9 @@ const CONNECT_JMX_OBJECTS = ['kafka.connect:*', 'debezium.postgres:*', 'debezium
 export function monitorCdc(scope: IConstruct, workers: readonly NodeSpec[]): NodeSpec[] {
   const p = platformOf(scope).placement;
   const config = { path: JMX_CONFIG_PATH, content: renderJmxConfig(CONNECT_JMX_OBJECTS, CONNECT_JMX_RULES) };
-  const instrumented = workers.map((n) => withMetrics(n, jmxAddon(p, n.name, config, 'KAFKA_OPTS')));
+  const instrumented = workers.map((n) =>
+    withMetrics(n, jmxAddon(p, n.name, config, 'KAFKA_OPTS', CONNECT_METRICS_PORT)),
+  );
   monitoringOf(scope).register(cdcMonitoring(instrumented));
   return instrumented;
 }

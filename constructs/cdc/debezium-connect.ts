@@ -161,6 +161,8 @@ export class DebeziumConnect extends Construct {
       memoryMb,
       dependsOn: input.kafka.brokers.map((b) => b.name),
       connectsTo: workersConnectTo,
+      // Worker i runs beside broker i where machines are shared (Connect keeps no state of its own).
+      ...(input.kafka.brokers[i] ? { host: input.kafka.brokers[i]!.name } : {}),
     }));
     this.workers = monitorCdc(this, workers);
 

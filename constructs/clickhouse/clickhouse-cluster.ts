@@ -13,7 +13,7 @@ import {
   renderServerConfig,
   renderUsersConfig,
 } from './clickhouse-config';
-import { CLICKHOUSE_METRICS_PORT, monitorClickhouse } from './clickhouse-monitoring';
+import { monitorClickhouse } from './clickhouse-monitoring';
 
 export interface KeeperProps {
   /** Keeper nodes; odd, as a Raft quorum of an even count tolerates no more failures. @default 3 */
@@ -102,7 +102,7 @@ export class ClickHouseCluster extends Construct {
             id: m.id,
             ensemble,
             dataDir: p.path(m.name, KEEPER_DATA),
-            metricsPort: p.port(m.name, 'metrics', CLICKHOUSE_METRICS_PORT),
+            metricsPort: p.port(m.name, 'metrics', KEEPER_PORTS.metrics),
             placement: p,
           }),
         },
@@ -111,7 +111,7 @@ export class ClickHouseCluster extends Construct {
         { name: 'client', port: p.port(m.name, 'client', KEEPER_PORTS.client) },
         { name: 'raft', port: p.port(m.name, 'raft', KEEPER_PORTS.raft) },
         { name: 'http', port: p.port(m.name, 'http', KEEPER_PORTS.http) },
-        { name: 'metrics', port: p.port(m.name, 'metrics', CLICKHOUSE_METRICS_PORT) },
+        { name: 'metrics', port: p.port(m.name, 'metrics', KEEPER_PORTS.metrics) },
       ],
       volumes: [{ name: 'data', path: KEEPER_DATA }],
       stateful: true,
@@ -154,6 +154,8 @@ export class ClickHouseCluster extends Construct {
       },
       memoryMb,
       dependsOn: keepers.map((n) => n.name),
+      // Replica i runs beside Keeper member i where machines are shared (one vote per machine).
+      ...(keepers[i] ? { host: keepers[i]!.name } : {}),
     }));
     this.servers = monitorClickhouse(this, servers, keepers);
 

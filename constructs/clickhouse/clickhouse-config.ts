@@ -2,7 +2,8 @@ import { stringify } from 'yaml';
 import type { Placement } from '../platform/placement';
 
 export const CLICKHOUSE_PORTS = { http: 8123, native: 9000, interserver: 9009 } as const;
-export const KEEPER_PORTS = { client: 9181, raft: 9234, http: 9182 } as const;
+/** Keeper's metrics port differs from the server's 9363, so a member and a replica can share a machine's network. */
+export const KEEPER_PORTS = { client: 9181, raft: 9234, http: 9182, metrics: 9364 } as const;
 
 /** Env var the server reads the platform user's password from (`from_env`), so no file holds it. */
 export const CLICKHOUSE_PASSWORD_ENV = 'CLICKHOUSE_PLATFORM_PASSWORD';

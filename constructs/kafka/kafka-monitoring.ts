@@ -3,6 +3,7 @@ import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
 import { jmxAddon, renderJmxConfig, type JmxRule } from '../monitoring/jmx-exporter';
 import { withMetrics, type ComponentMonitoring } from '../platform/monitoring-registry';
 import { platformOf, monitoringOf } from '../platform/context';
+import { OPS_HOST } from '../platform/hosts';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 
@@ -142,6 +143,8 @@ export function kafkaMonitoring(input: KafkaMonitoringInput): ComponentMonitorin
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${KAFKA_EXPORTER_PORT}/metrics`] },
     memoryMb: 64,
     dependsOn: input.nodes.map((n) => n.name),
+    // It watches the cluster as a whole, not one broker.
+    host: OPS_HOST,
     // The brokers' internal listeners, and nothing else of theirs (AWS opens exactly these).
     connectsTo: input.nodes
       .filter((n) => n.ports.some((port) => port.name === 'internal'))

@@ -74,6 +74,7 @@ export function mongoMonitoring(input: MongoMonitoringInput): ComponentMonitorin
       health: { test: ['CMD', '/mongodb_exporter', '--version'] },
       memoryMb: 64,
       dependsOn: [m.name],
+      host: m.name,
     };
   });
   const sel = `job="${JOB}"`;

@@ -113,8 +113,10 @@ export function jmxAddon(
   node: string,
   config: { readonly path: string; readonly content: string },
   optsVar: string,
+  /** The agent's port on a network placement. @default JMX_EXPORTER.port */
+  standardPort: number = JMX_EXPORTER.port,
 ): MetricsAddon {
-  const port = p.port(node, 'metrics', JMX_EXPORTER.port);
+  const port = p.port(node, 'metrics', standardPort);
   return {
     port: { name: 'metrics', port },
     files: [config],

@@ -109,6 +109,15 @@ export interface NodeSpec {
    * @default none
    */
   readonly hostAccess?: HostAccess;
+  /**
+   * The machine this node shares, on targets that put several nodes on one
+   * machine (AWS): another node's name, to run wherever that node runs (an
+   * exporter beside the server it watches, a server beside its quorum
+   * member), or OPS_HOST (see hosts.ts) for the platform's small services.
+   * Docker and the lab run every node apart and ignore it.
+   * @default a machine of its own; OPS_HOST for a one-shot job
+   */
+  readonly host?: string;
 }
 
 export interface HostAccess {

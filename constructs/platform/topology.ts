@@ -16,7 +16,10 @@ export interface ManifestNode {
   readonly name: string;
   readonly component: string;
   readonly role: string;
-  /** What a driver acts on: exactly one of these is set, by target. */
+  /**
+   * What a driver acts on: Docker sets container, the lab pid, AWS instanceId
+   * and container (several nodes may share an instance, each in its container).
+   */
   readonly handle: { readonly container?: string; readonly instanceId?: string; readonly pid?: number };
   /** Per named port: `internal` is how other nodes reach it, `published` how the operator's machine does. */
   readonly endpoints: Readonly<Record<string, { readonly internal: string; readonly published?: string }>>;

@@ -189,6 +189,9 @@ export class PatroniCluster extends Construct {
       dependsOn: props.etcd.nodes.map((n) => n.name),
       // Members talk to etcd's client port only (peer traffic is etcd's own).
       connectsTo: props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
+      // Member i runs beside etcd member i where machines are shared: each
+      // machine then holds one vote of each quorum, and losing one costs neither.
+      ...(props.etcd.nodes[i] ? { host: props.etcd.nodes[i]!.name } : {}),
     }));
     this.postgresEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'postgres', PG_PORT) }));
     this.restPorts = members.map((m) => p.port(m, 'rest', PATRONI_REST_PORT));

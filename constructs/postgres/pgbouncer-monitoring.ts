@@ -43,6 +43,7 @@ export function pgbouncerMonitoring(input: PgbouncerMonitoringInput): ComponentM
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PGBOUNCER_EXPORTER_PORT}/metrics`] },
     memoryMb: 64,
     dependsOn: [input.pooler],
+    host: input.pooler,
   };
   const sel = `job="${JOB}"`;
   // Pools are labelled by client-facing database; SHOW DATABASES labels the same name `name`.

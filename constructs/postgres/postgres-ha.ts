@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { platformOf, monitoringOf } from '../platform/context';
+import { OPS_HOST } from '../platform/hosts';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkPinned } from '../platform/validation';
@@ -130,6 +131,7 @@ export class PostgresHa extends Construct {
       },
       memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 128, { min: 32 }),
       dependsOn: patroniNames,
+      host: OPS_HOST,
     };
 
     const b = props.pgbouncer ?? {};
@@ -177,6 +179,7 @@ export class PostgresHa extends Construct {
       health: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(PGBOUNCER_PORT)] },
       memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 128, { min: 32 }),
       dependsOn: [router],
+      host: OPS_HOST,
       connectsTo: [
         { node: router, port: 'primary' },
         { node: router, port: 'replicas' },

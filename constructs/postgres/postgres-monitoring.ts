@@ -47,6 +47,7 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
       health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${POSTGRES_EXPORTER_PORT}/metrics`] },
       memoryMb: 64,
       dependsOn: [m.node],
+      host: m.node,
     };
   });
   const sel = `job="${JOB}"`;

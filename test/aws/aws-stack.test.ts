@@ -1,8 +1,13 @@
-import { Testing } from 'cdktf';
+import { Testing, TerraformStack } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { imageName } from '../../constructs/platform/images';
+import type { NodeSpec } from '../../constructs/platform/node-spec';
+import { NetworkPlacement } from '../../constructs/platform/placement';
 import { secretsIn } from '../../constructs/platform/secrets';
-import { portGrants } from '../../constructs/targets/aws/connectivity';
+import { AwsTarget } from '../../constructs/targets/aws/aws-target';
+import { machinesOf, OPS_HOST } from '../../constructs/platform/hosts';
+import { machineGrants } from '../../constructs/targets/aws/connectivity';
+import { VPC_DNS } from '../../stacks/aws-stack';
 import { LocalStack } from '../../stacks/local-stack';
 import { resources } from '../helpers';
 import { awsStack, cloudConfig, nodeEnv, ref, synthAws, writtenFile } from './helpers';
@@ -13,8 +18,12 @@ const stack = awsStack({ state });
 const tf = JSON.parse(Testing.synth(stack));
 const nodes = stack.platform.nodes;
 const instances = tf.resource.aws_instance as Record<string, any>;
-const instanceOf = (node: string) => Object.values(instances).find((i) => i.tags['dataplatform:node'] === node)!;
-const sgName = (id: string) => tf.resource.aws_security_group[ref(id).name].tags['dataplatform:component'];
+const machines = machinesOf(nodes);
+const machineOf = (node: string) => machines.find((m) => m.nodes.some((n) => n.name === node))!.name;
+const instanceOf = (node: string) =>
+  Object.values(instances).find((i) => i.tags['dataplatform:machine'] === machineOf(node))!;
+const sgName = (id: string) => tf.resource.aws_security_group[ref(id).name].tags['dataplatform:machine'];
+const fqdn = (n: string) => stack.platform.placement.host(n);
 
 describe('aws stack', () => {
   it('matches the snapshot (user data shown unzipped)', () => {
@@ -37,22 +46,38 @@ describe('aws stack', () => {
       const twin = local.find((n) => n.name === node.name)!;
       expect(unqualified(JSON.stringify(node))).toEqual(JSON.stringify(twin));
       const config = cloudConfig(instanceOf(node.name));
-      expect(nodeEnv(config).IMAGE).toBe(imageName(node.image));
+      expect(nodeEnv(config, node.name).IMAGE).toBe(imageName(node.image));
       for (const file of node.files) {
-        expect(writtenFile(config, `/opt/dataplatform/templates/files${file.path}`)).toBe(file.content);
+        expect(writtenFile(config, `/opt/dataplatform/templates/${node.name}/files${file.path}`)).toBe(file.content);
       }
     }
   });
 
-  it('gives every node an instance and a private DNS name, and every node with volumes an encrypted gp3 data volume', () => {
-    expect(Object.keys(instances)).toHaveLength(nodes.length);
+  it('runs the default platform on at most 16 instances, each node on exactly one', () => {
+    expect(Object.keys(instances).length).toBeLessThanOrEqual(16);
+    expect(Object.keys(instances)).toHaveLength(machines.length);
+    const listed = Object.values(instances).flatMap((i) => i.tags['dataplatform:nodes'].split(' '));
+    expect(listed.sort()).toEqual(nodes.map((n) => n.name).sort());
+    // Exporters beside their servers, jobs and small services on the ops machine.
+    expect(machineOf('postgres-exporter-2')).toBe(machineOf('patroni-2'));
+    expect(machineOf('mongodb-exporter-3')).toBe(machineOf('mongo-3'));
+    expect(machineOf('pgbouncer-exporter')).toBe(machineOf('pgbouncer'));
+    for (const job of nodes.filter((n) => n.oneShot)) expect(machineOf(job.name), job.name).toBe(OPS_HOST);
+    for (const small of ['haproxy', 'pgbouncer', 'alertmanager', 'kafka-exporter'])
+      expect(machineOf(small)).toBe(OPS_HOST);
+  });
+
+  it('gives every node a private DNS name on its machine, and every machine with volumes one encrypted gp3 data volume', () => {
     const records = resources(tf, 'aws_route53_record');
+    expect(records).toHaveLength(nodes.length);
     for (const node of nodes) {
       const record = records.find((r) => r.name === `${node.name}.dp.internal`)!;
       expect(record).toMatchObject({ type: 'A', ttl: 30 });
-      expect(ref(record.records[0]).attr).toBe('private_ip');
+      const target = ref(record.records[0]);
+      expect(target.attr).toBe('private_ip');
+      expect(instances[target.name]).toBe(instanceOf(node.name));
     }
-    const withVolumes = nodes.filter((n) => n.volumes.length > 0);
+    const withVolumes = machines.filter((m) => m.nodes.some((n) => n.volumes.length > 0));
     expect(resources(tf, 'aws_ebs_volume')).toHaveLength(withVolumes.length);
     for (const v of resources(tf, 'aws_ebs_volume')) {
       expect(v).toMatchObject({ type: 'gp3', encrypted: true, final_snapshot: true });
@@ -61,6 +86,27 @@ describe('aws stack', () => {
       expect(a).toMatchObject({ device_name: '/dev/sdf', stop_instance_before_detaching: true });
     }
     expect(tf.resource.aws_route53_zone).toBeDefined();
+  });
+
+  it('recovers every instance onto new hardware when the system status check fails', () => {
+    const alarms = resources(tf, 'aws_cloudwatch_metric_alarm');
+    expect(alarms).toHaveLength(Object.keys(instances).length);
+    for (const [name, instance] of Object.entries(instances)) {
+      expect(instance.maintenance_options).toEqual({ auto_recovery: 'default' });
+      const alarm = alarms.find((a) => a.dimensions.InstanceId === `\${aws_instance.${name}.id}`)!;
+      expect(alarm, name).toMatchObject({
+        namespace: 'AWS/EC2',
+        metric_name: 'StatusCheckFailed_System',
+        statistic: 'Maximum',
+        period: 60,
+        evaluation_periods: 2,
+        comparison_operator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        alarm_actions: [
+          expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:automate:eu-west-1:ec2:recover$/),
+        ],
+      });
+    }
   });
 
   it('puts every instance in a private subnet with no public IP, IMDSv2 required', () => {
@@ -78,45 +124,52 @@ describe('aws stack', () => {
     expect(tf.resource.aws_subnet[ref(nat[0]!.subnet_id).name].tags['dataplatform:tier']).toBe('public');
   });
 
-  it('spreads the members of every cluster over the 3 AZs', () => {
+  it('spreads the members of every cluster over the 3 AZs, whatever machine they share', () => {
     const azOf = (node: string) => tf.resource.aws_subnet[ref(instanceOf(node).subnet_id).name].availability_zone;
     const clusters = new Set(nodes.filter((n) => !n.oneShot).map((n) => n.component));
     for (const component of clusters) {
       const members = nodes.filter((n) => n.component === component && !n.oneShot).map((n) => azOf(n.name));
       expect(new Set(members).size, component).toBe(Math.min(members.length, 3));
     }
-    expect(new Set(['etcd-1', 'etcd-2', 'etcd-3'].map(azOf))).toEqual(
-      new Set(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']),
-    );
-  });
-
-  it('opens each port only to the components that use it (Postgres HA spelled out)', () => {
-    const ingress = resources(tf, 'aws_vpc_security_group_ingress_rule').filter(
-      (r) => !r.description.startsWith('HTTPS to VPC endpoints'),
-    );
-    const consumers = (provider: string, port: number) =>
-      ingress
-        .filter((r) => sgName(r.security_group_id) === provider && r.from_port === port)
-        .map((r) => sgName(r.referenced_security_group_id))
-        .sort();
-    // Prometheus, where present, scrapes the ports its prometheus.yml names.
-    const scraper = nodes.some((n) => n.component === 'prometheus') ? ['prometheus'] : [];
-    expect(consumers('etcd', 2379)).toEqual(['etcd', 'patroni', ...scraper]);
-    expect(consumers('etcd', 2380)).toEqual(['etcd']); // Patroni declares connectsTo: client port only
-    expect(consumers('patroni', 5432)).toEqual(expect.arrayContaining(['haproxy', 'patroni']));
-    expect(consumers('patroni', 5432)).not.toContain('pgbouncer');
-    expect(consumers('haproxy', 5000)).toContain('pgbouncer');
-    expect(consumers('haproxy', 5000)).not.toContain('etcd');
-    expect(consumers('haproxy', 8404)).not.toContain('pgbouncer'); // PgBouncer uses primary and replicas only
-    expect(consumers('pgbouncer', 6432)).not.toContain('haproxy');
-    for (const r of ingress) {
-      expect(r.cidr_ipv4).toBeUndefined();
-      expect(r.from_port).toBe(r.to_port);
+    const zones = new Set(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+    for (const cluster of [
+      ['etcd-1', 'etcd-2', 'etcd-3'],
+      ['patroni-1', 'patroni-2', 'patroni-3'],
+      ['keeper-1', 'keeper-2', 'keeper-3'],
+    ]) {
+      expect(new Set(cluster.map(azOf))).toEqual(zones);
     }
   });
 
-  it('renders exactly the derived grants, each as ingress on the provider and egress on the consumer', () => {
-    const grants = portGrants(nodes, (n) => stack.platform.placement.host(n));
+  it('opens each port only to the machines whose nodes use it (Postgres HA spelled out)', () => {
+    const ingress = resources(tf, 'aws_vpc_security_group_ingress_rule').filter(
+      (r) => !r.description.startsWith('HTTPS to VPC endpoints'),
+    );
+    const consumers = (node: string, port: number) =>
+      ingress
+        .filter((r) => sgName(r.security_group_id) === machineOf(node) && r.from_port === port)
+        .map((r) => sgName(r.referenced_security_group_id))
+        .sort();
+    // etcd-1's machine also runs patroni-1: its peers reach it, and Prometheus scrapes etcd's client port.
+    expect(consumers('etcd-1', 2379)).toEqual(['etcd-2', 'etcd-3', 'prometheus']);
+    expect(consumers('etcd-1', 2380)).toEqual(['etcd-2', 'etcd-3']);
+    // HAProxy (ops) and the other members reach Postgres; PgBouncer only through HAProxy, beside it.
+    expect(consumers('patroni-1', 5432)).toEqual(['etcd-2', 'etcd-3', OPS_HOST]);
+    // The exporter beside patroni-1 needs no rule from there; Prometheus scrapes it (and, as for
+    // every component with several nodes, its peers may reach it).
+    expect(consumers('postgres-exporter-1', 9187)).toEqual(['etcd-2', 'etcd-3', 'prometheus']);
+    // HAProxy's primary port: Connect (beside the brokers) uses it, PgBouncer is on the same machine.
+    expect(consumers('haproxy', 5000)).toEqual(['kafka-1', 'kafka-2']);
+    expect(consumers('pgbouncer', 6432)).toEqual([]);
+    for (const r of ingress) {
+      expect(r.cidr_ipv4).toBeUndefined();
+      expect(r.from_port).toBe(r.to_port);
+      expect(sgName(r.security_group_id)).not.toBe(sgName(r.referenced_security_group_id));
+    }
+  });
+
+  it('renders exactly the derived machine grants, each as ingress on the provider and egress on the consumer', () => {
+    const grants = machineGrants(nodes, fqdn, machineOf);
     const key = (p: string, port: number, c: string) => `${c}->${p}:${port}`;
     const expected = grants.map((g) => key(g.provider, g.port, g.consumer)).sort();
     const rendered = (type: string, provider: 'security_group_id' | 'referenced_security_group_id') =>
@@ -135,19 +188,28 @@ describe('aws stack', () => {
     expect(rendered('aws_vpc_security_group_egress_rule', 'referenced_security_group_id')).toEqual(expected);
     const open = resources(tf, 'aws_vpc_security_group_egress_rule').filter((r) => r.cidr_ipv4);
     for (const r of open) expect(r).toMatchObject({ cidr_ipv4: '0.0.0.0/0', from_port: 443, to_port: 443 });
+    // One group per instance, within EC2's default quota of 60 rules per direction.
+    for (const i of Object.values(instances)) expect(i.vpc_security_group_ids).toHaveLength(1);
+    for (const type of ['aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule']) {
+      const perGroup = new Map<string, number>();
+      for (const r of resources(tf, type))
+        perGroup.set(r.security_group_id, (perGroup.get(r.security_group_id) ?? 0) + 1);
+      expect(Math.max(...perGroup.values()), type).toBeLessThanOrEqual(60);
+    }
   });
 
-  it('allows every endpoint a node config names (host:port of another node)', () => {
-    const grants = portGrants(nodes, (n) => stack.platform.placement.host(n));
+  it('allows every endpoint a node config names (host:port of another node) from its machine', () => {
+    const grants = machineGrants(nodes, fqdn, machineOf);
     for (const node of nodes) {
       const text = [...Object.values(node.env), ...(node.command ?? []), ...node.files.map((f) => f.content)]
         .join('\n')
         .replaceAll('\\:', ':');
       for (const other of nodes.filter((o) => o.name !== node.name)) {
+        if (machineOf(other.name) === machineOf(node.name)) continue;
         for (const port of other.ports) {
           if (!text.includes(`${other.name}.dp.internal:${port.port}`)) continue;
           const allowed = grants.some(
-            (g) => g.provider === other.component && g.port === port.port && g.consumer === node.component,
+            (g) => g.provider === machineOf(other.name) && g.port === port.port && g.consumer === machineOf(node.name),
           );
           expect(allowed, `${node.name} -> ${other.name}:${port.name}`).toBe(true);
         }
@@ -155,37 +217,52 @@ describe('aws stack', () => {
     }
   });
 
-  it('lets each node read its own secrets and nothing else', () => {
+  it("lets each machine read its own nodes' secrets and nothing else", () => {
     const policies = tf.resource.aws_iam_role_policy as Record<string, any>;
     const secretArn = (name: string) =>
       Object.entries(tf.resource.aws_secretsmanager_secret as Record<string, any>).find(
         ([, s]) => s.name === `dp/${name}`,
       )![0];
-    for (const node of nodes) {
-      const text = [JSON.stringify(node.env), ...node.files.map((f) => f.content)].join('\n');
+    for (const machine of machines) {
+      const text = machine.nodes.flatMap((n) => [JSON.stringify(n.env), ...n.files.map((f) => f.content)]).join('\n');
       const expected = secretsIn(text)
         .map((s) => `\${aws_secretsmanager_secret.${secretArn(s)}.arn}`)
         .sort();
       const role = Object.entries(tf.resource.aws_iam_role as Record<string, any>).find(
-        ([, r]) => r.name === `dp-${node.name}`,
+        ([, r]) => r.name === `dp-${machine.name}`,
       )![0];
       const policy = Object.values(policies).find((p) => p.role === `\${aws_iam_role.${role}.id}`);
       const statements: any[] = policy ? JSON.parse(policy.policy).Statement : [];
       const granted = statements.filter((s) => s.Action === 'secretsmanager:GetSecretValue').flatMap((s) => s.Resource);
-      expect(granted.sort(), node.name).toEqual(expected);
+      expect(granted.sort(), machine.name).toEqual(expected);
     }
-    expect(nodes.find((n) => n.name === 'pgbouncer')).toBeDefined();
+    // Negative control: the etcd-1 machine runs Patroni, so it reads the Postgres secrets; prometheus reads none of them.
+    const names = (m: string) =>
+      secretsIn(
+        machines
+          .find((x) => x.name === m)!
+          .nodes.map((n) => JSON.stringify(n.env))
+          .join(),
+      );
+    expect(names('etcd-1')).toContain('postgres-app');
+    expect(names('prometheus')).not.toContain('postgres-app');
   });
 
   it('keeps secret values out of user data: placeholders, fetched at boot by name', () => {
-    for (const node of nodes) {
-      const config = cloudConfig(instanceOf(node.name));
+    for (const machine of machines) {
+      const config = cloudConfig(instanceOf(machine.nodes[0]!.name));
       const env = nodeEnv(config);
-      const container = writtenFile(config, '/opt/dataplatform/templates/container.json');
-      const used = secretsIn([container, ...node.files.map((f) => f.content)].join('\n'));
+      const containers = machine.nodes.map((n) =>
+        writtenFile(config, `/opt/dataplatform/templates/${n.name}/container.json`),
+      );
+      const used = secretsIn(
+        [...containers, ...machine.nodes.flatMap((n) => n.files.map((f) => f.content))].join('\n'),
+      );
       expect(env.SECRETS!.split(' ').filter(Boolean).sort()).toEqual(used.map((s) => `${s}=dp/${s}`).sort());
-      for (const [key, value] of Object.entries(JSON.parse(container).Env as string[]).map(([, e]) => e.split('='))) {
-        if (/PASSWORD|SECRET/.test(key!)) expect(value).toMatch(/^\{\{secret:[a-z0-9-]+\}\}$/);
+      for (const container of containers) {
+        for (const [key, value] of Object.entries(JSON.parse(container).Env as string[]).map(([, e]) => e.split('='))) {
+          if (/PASSWORD|SECRET/.test(key!)) expect(value).toMatch(/^\{\{secret:[a-z0-9-]+\}\}$/);
+        }
       }
     }
     const versions = resources(tf, 'aws_secretsmanager_secret_version');
@@ -193,16 +270,22 @@ describe('aws stack', () => {
     for (const p of resources(tf, 'random_password')) expect(p.special).toBe(false);
   });
 
-  it('exports the topology manifest in the local shape, with instance IDs and private DNS names', () => {
+  it('exports the topology manifest in the local shape: every node with its instance ID and container', () => {
     const manifest = tf.output.topology.value;
     expect(manifest).toMatchObject({ version: 1, target: 'aws' });
     expect(manifest.nodes.map((n: any) => n.name)).toEqual(nodes.map((n) => n.name));
+    for (const entry of manifest.nodes) {
+      const instance = ref(entry.handle.instanceId);
+      expect(instance).toMatchObject({ type: 'aws_instance', attr: 'id' });
+      expect(instances[instance.name]).toBe(instanceOf(entry.name));
+      expect(entry.handle.container).toBe(entry.name);
+    }
     const pgbouncer = manifest.nodes.find((n: any) => n.name === 'pgbouncer');
     expect(pgbouncer).toEqual({
       name: 'pgbouncer',
       component: 'pgbouncer',
       role: 'pooler',
-      handle: { instanceId: expect.stringMatching(/^\$\{aws_instance\.[\w-]+\.id\}$/) },
+      handle: { instanceId: expect.stringMatching(/^\$\{aws_instance\.[\w-]+\.id\}$/), container: 'pgbouncer' },
       endpoints: { pgbouncer: { internal: 'pgbouncer.dp.internal:6432' } },
     });
   });
@@ -216,7 +299,7 @@ describe('aws stack', () => {
     const minio = synthAws({ settings: { objectStorage: 'minio' } });
     expect(resources(s3, 'aws_s3_bucket').length).toBe(stack.platform.buckets.length);
     expect(resources(minio, 'aws_s3_bucket')).toHaveLength(0);
-    const tags = (t: any) => resources(t, 'aws_instance').map((i) => i.tags['dataplatform:component']);
+    const tags = (t: any) => resources(t, 'aws_instance').flatMap((i) => i.tags['dataplatform:components'].split(' '));
     expect(tags(minio)).toContain('minio');
     expect(tags(s3)).not.toContain('minio');
     for (const b of resources(s3, 'aws_s3_bucket_versioning'))
@@ -246,15 +329,61 @@ describe('aws settings validation', () => {
     expect(() => awsStack(props as any)).toThrow(message);
   });
 
-  it('rejects a node too big for any default instance type, naming the setting to use', () => {
+  it('rejects a machine too big for any default instance type, naming the settings to use', () => {
     expect(() => awsStack({ settings: { postgres: { pgbouncer: { memoryMb: 40000 } } } })).toThrow(
-      /node pgbouncer asks for 40000 MiB.*set aws.sizing.pgbouncer.instanceType/,
+      /machine ops \(haproxy, pgbouncer, .*\) asks for 4\d+ MiB.*: set aws.sizing.haproxy or aws.sizing.pgbouncer or .*\.instanceType$/,
     );
   });
 
-  it('sizes nodes by memory unless the component is sized explicitly', () => {
+  it('rejects two instance types for components that share a machine', () => {
+    const sizing = { etcd: { instanceType: 't3.small' }, patroni: { instanceType: 'm6i.large' } };
+    expect(() => awsStack({ aws: { sizing } })).toThrow(
+      'aws.sizing.etcd, aws.sizing.patroni set different instance types, but these components share machine etcd-1: set the same type, or only one',
+    );
+  });
+
+  it('rejects two nodes listening on one port of a shared machine', () => {
+    const node = (name: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
+      name,
+      component: name,
+      role: 'server',
+      image: { repository: 'example/server', tag: '1.0.0' },
+      env: {},
+      files: [],
+      ports: [{ name: 'metrics', port: 9363 }],
+      volumes: [],
+      stateful: false,
+      health: { test: ['CMD', 'true'] },
+      memoryMb: 128,
+      dependsOn: [],
+      ...extra,
+    });
+    const platform = {
+      placement: new NetworkPlacement(VPC_DNS, 'dp.internal'),
+      objectStorage: 's3' as const,
+      nodes: [node('server'), node('keeper', { host: 'server' })],
+      secrets: [],
+      generatedIds: [],
+      buckets: [],
+    };
+    const target = (nodes: NodeSpec[]) => () =>
+      new AwsTarget(new TerraformStack(Testing.app(), 'ports'), 'target', {
+        platform: { ...platform, nodes },
+        region: 'eu-west-1',
+        domain: 'dp.internal',
+      });
+    expect(target(platform.nodes)).toThrow(
+      'nodes server and keeper share machine server and both listen on tcp/9363: give one another port, or its own machine (NodeSpec.host)',
+    );
+    expect(target([node('server'), node('keeper')])).not.toThrow(); // apart, the same port is fine
+  });
+
+  it('sizes machines by the memory of their nodes unless a component is sized explicitly', () => {
     const type = (node: string) => instanceOf(node).instance_type;
-    expect(type('etcd-1')).toBe('t3.micro'); // 256 MiB + 512 MiB for the host
-    expect(type('patroni-1')).toBe('m6i.large'); // the stack's default sizing
+    expect(type('keeper-3')).toBe('t3.micro'); // 256 MiB + 512 MiB for the host
+    expect(type('clickhouse-1')).toBe('t3.small'); // ClickHouse 1024 + Keeper 256 + 512 MiB
+    expect(type('patroni-1')).toBe('m6i.large'); // the stack's default sizing, also for etcd-1 beside it
+    // Jobs run one at a time: services 512 MiB + the largest job 512 MiB + 512 MiB for the host.
+    expect(type('kafka-topics')).toBe('t3.small');
   });
 });

@@ -42,10 +42,10 @@ export function writtenFile(config: CloudConfig, path: string): string {
   return found.content;
 }
 
-/** node.env as a map. */
-export function nodeEnv(config: CloudConfig): Record<string, string> {
+/** A node's env file as a map, or the machine's (machine.env) without `node`. */
+export function nodeEnv(config: CloudConfig, node?: string): Record<string, string> {
   return Object.fromEntries(
-    writtenFile(config, '/etc/dataplatform/node.env')
+    writtenFile(config, node ? `/etc/dataplatform/nodes/${node}.env` : '/etc/dataplatform/machine.env')
       .trim()
       .split('\n')
       .map((line) => {

@@ -2,8 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
-import { connectionsOf, portGrants } from '../../constructs/targets/aws/connectivity';
-import { containerSpec, encodeUserData, renderCloudConfig } from '../../constructs/targets/aws/user-data';
+import { connectionsOf, machineGrants } from '../../constructs/targets/aws/connectivity';
+import { containerSpec, encodeUserData, renderCloudConfig, startOrder } from '../../constructs/targets/aws/user-data';
 
 const image = { repository: 'example/server', tag: '1.0.0' };
 const service = (name: string, component: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
@@ -23,22 +23,51 @@ const service = (name: string, component: string, extra: Partial<NodeSpec> = {})
 });
 const host = (n: string) => `${n}.dp.internal`;
 
-describe('port grants', () => {
-  const db = (n: number) =>
+describe('machine grants', () => {
+  const db = (n: number, extra: Partial<NodeSpec> = {}) =>
     service(`db-${n}`, 'db', {
       ports: [
         { name: 'sql', port: 5432 },
         { name: 'admin', port: 8008 },
       ],
+      ...extra,
     });
   const nodes = [db(1), db(2), service('router', 'router', { dependsOn: ['db-1'] })];
+  const own = (n: string) => n;
 
   it('opens every port of what a node depends on, and peer ports between members of a component', () => {
-    expect(portGrants(nodes, host)).toEqual([
-      { provider: 'db', consumer: 'db', port: 5432, protocol: 'tcp' },
-      { provider: 'db', consumer: 'router', port: 5432, protocol: 'tcp' },
-      { provider: 'db', consumer: 'db', port: 8008, protocol: 'tcp' },
-      { provider: 'db', consumer: 'router', port: 8008, protocol: 'tcp' },
+    expect(machineGrants(nodes, host, own)).toEqual([
+      { provider: 'db-1', consumer: 'db-2', port: 5432, protocol: 'tcp' },
+      { provider: 'db-1', consumer: 'router', port: 5432, protocol: 'tcp' },
+      { provider: 'db-1', consumer: 'db-2', port: 8008, protocol: 'tcp' },
+      { provider: 'db-1', consumer: 'router', port: 8008, protocol: 'tcp' },
+      { provider: 'db-2', consumer: 'db-1', port: 5432, protocol: 'tcp' },
+      { provider: 'db-2', consumer: 'db-1', port: 8008, protocol: 'tcp' },
+    ]);
+  });
+
+  it('needs no rule inside a machine, and names machines, not nodes', () => {
+    const exporter = service('exporter-1', 'exporter', {
+      dependsOn: ['db-1'],
+      ports: [{ name: 'metrics', port: 9187 }],
+    });
+    const scraper = service('scraper', 'scraper', {
+      files: [{ path: '/p.yml', content: 'exporter-1.dp.internal:9187' }],
+    });
+    const machine = (n: string) => (n === 'exporter-1' ? 'db-1' : n === 'router' ? 'ops' : n);
+    const grants = machineGrants([...nodes, exporter, scraper], host, machine);
+    expect(grants.filter((g) => g.consumer === g.provider)).toEqual([]);
+    expect(grants).toContainEqual({ provider: 'db-1', consumer: 'scraper', port: 9187, protocol: 'tcp' });
+    expect(grants).toContainEqual({ provider: 'db-1', consumer: 'ops', port: 5432, protocol: 'tcp' });
+    expect(grants.some((g) => g.consumer === 'router' || g.provider === 'exporter-1')).toBe(false);
+  });
+
+  it('gives a one-shot job no peer access to the members of its component', () => {
+    const job = service('db-init', 'db', { oneShot: true, dependsOn: ['db-1'] });
+    const grants = machineGrants([db(1), db(2), job], host, (n) => (n === 'db-init' ? 'ops' : n));
+    expect(grants.filter((g) => g.consumer === 'ops').map((g) => `${g.provider}:${g.port}`)).toEqual([
+      'db-1:5432',
+      'db-1:8008',
     ]);
   });
 
@@ -51,14 +80,14 @@ describe('port grants', () => {
 
   it('takes connectsTo as the exact list when a node declares it', () => {
     const narrow = service('router', 'router', { dependsOn: ['db-1'], connectsTo: [{ node: 'db-1', port: 'sql' }] });
-    expect(portGrants([db(1), narrow], host).filter((g) => g.consumer === 'router')).toEqual([
-      { provider: 'db', consumer: 'router', port: 5432, protocol: 'tcp' },
+    expect(machineGrants([db(1), narrow], host, own).filter((g) => g.consumer === 'router')).toEqual([
+      { provider: 'db-1', consumer: 'router', port: 5432, protocol: 'tcp' },
     ]);
   });
 
   it('rejects a connectsTo naming a port that does not exist', () => {
     const wrong = service('router', 'router', { connectsTo: [{ node: 'db-1', port: 'metrics' }] });
-    expect(() => portGrants([db(1), wrong], host)).toThrow(
+    expect(() => machineGrants([db(1), wrong], host, own)).toThrow(
       "node 'router' connectsTo db-1:metrics, which does not exist (its ports are sql, admin): fix the component's connectsTo",
     );
   });
@@ -95,8 +124,8 @@ describe('container spec and cloud-config', () => {
         RestartPolicy: { Name: 'unless-stopped' },
         Memory: 256 * 1024 * 1024,
         Binds: [
-          '/opt/dataplatform/rendered/files/etc/etcd/etcd.yml:/etc/etcd/etcd.yml:ro',
-          '/opt/dataplatform/rendered/files/etc/etcd/init.sh:/etc/etcd/init.sh:ro',
+          '/opt/dataplatform/rendered/etcd-1/files/etc/etcd/etcd.yml:/etc/etcd/etcd.yml:ro',
+          '/opt/dataplatform/rendered/etcd-1/files/etc/etcd/init.sh:/etc/etcd/init.sh:ro',
         ],
         Mounts: [{ Type: 'volume', Source: 'etcd-1-data', Target: '/var/lib/etcd' }],
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
@@ -122,25 +151,46 @@ describe('container spec and cloud-config', () => {
     expect(spec.Healthcheck).toBeUndefined();
   });
 
-  it('writes templates with their modes, node.env and the boot script, and zips them for EC2', () => {
+  it('writes per node its templates with their modes and its env, the machine env and the boot script, zipped for EC2', () => {
+    const exporter = service('exporter-1', 'exporter', { env: { PASS: '{{secret:exporter}}' }, host: 'etcd-1' });
+    const job = service('etcd-init', 'etcd', { oneShot: true });
+    delete (job as { health?: unknown }).health;
     const text = renderCloudConfig({
-      node,
+      machine: 'etcd-1',
       fqdn: 'etcd-1.dp.internal',
       region: 'eu-west-1',
-      secretIds: new Map([['etcd-token', 'dp/etcd-token']]),
+      nodes: [
+        { node: job, waitFor: ['etcd-1.dp.internal:2379'] },
+        { node, waitFor: ['etcd-2.dp.internal:2380'] },
+        { node: exporter, waitFor: [] },
+      ],
+      secretIds: new Map([
+        ['etcd-token', 'dp/etcd-token'],
+        ['exporter', 'dp/exporter'],
+      ]),
       idParameters: new Map(),
-      waitFor: ['etcd-2.dp.internal:2380'],
     });
     const config = parse(gunzipSync(Buffer.from(encodeUserData(text), 'base64')).toString());
     expect(config).toMatchObject({ hostname: 'etcd-1', fqdn: 'etcd-1.dp.internal' });
     const files = Object.fromEntries(config.write_files.map((f: any) => [f.path, f]));
-    expect(files['/opt/dataplatform/templates/files/etc/etcd/init.sh'].permissions).toBe('0755');
-    expect(files['/opt/dataplatform/templates/files/etc/etcd/etcd.yml'].permissions).toBe('0644');
+    expect(files['/opt/dataplatform/templates/etcd-1/files/etc/etcd/init.sh'].permissions).toBe('0755');
+    expect(files['/opt/dataplatform/templates/etcd-1/files/etc/etcd/etcd.yml'].permissions).toBe('0644');
+    expect(files['/opt/dataplatform/templates/exporter-1/container.json'].content).toContain('{{secret:exporter}}');
     expect(files['/opt/dataplatform/bin/boot.sh'].content).toMatch(/^#!\/bin\/bash\n/);
-    expect(files['/etc/dataplatform/node.env']).toMatchObject({ permissions: '0600' });
-    expect(files['/etc/dataplatform/node.env'].content).toContain("SECRETS='etcd-token=dp/etcd-token'\n");
-    expect(files['/etc/dataplatform/node.env'].content).toContain("DATA_DEVICE='/dev/sdf'\n");
-    expect(files['/etc/dataplatform/node.env'].content).toContain("WAIT_FOR='etcd-2.dp.internal:2380'\n");
+    const machineEnv = files['/etc/dataplatform/machine.env'];
+    expect(machineEnv).toMatchObject({ permissions: '0600' });
+    // The union of the nodes' secrets; services first, then jobs.
+    expect(machineEnv.content).toContain("SECRETS='etcd-token=dp/etcd-token exporter=dp/exporter'\n");
+    expect(machineEnv.content).toContain("DATA_DEVICE='/dev/sdf'\n");
+    expect(machineEnv.content).toContain("NODES='etcd-1 exporter-1 etcd-init'\n");
+    expect(files['/etc/dataplatform/nodes/etcd-1.env'].content).toContain("WAIT_FOR='etcd-2.dp.internal:2380'\n");
+    expect(files['/etc/dataplatform/nodes/etcd-init.env'].content).toContain("ONE_SHOT='1'\n");
+    expect(files['/etc/dataplatform/nodes/exporter-1.env'].content).toContain("VOLUMES=''\n");
     expect(config.runcmd).toEqual([['/opt/dataplatform/bin/boot.sh']]);
+  });
+
+  it('starts services before jobs, each in platform order', () => {
+    const job = service('init', 'etcd', { oneShot: true });
+    expect(startOrder([job, node, service('b', 'b')]).map((n) => n.name)).toEqual(['etcd-1', 'b', 'init']);
   });
 });

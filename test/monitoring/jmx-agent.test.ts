@@ -19,7 +19,11 @@ const tools = { bash: findTool('bash'), curl: findTool('curl'), busybox: findToo
 describe('the JMX agent on the JVM nodes', () => {
   const platform = fullPlatform();
 
-  it.each(['kafka-1', 'connect-1'])('%s fetches the agent before its own command, for the server alone', (name) => {
+  // Connect's agent is on 9405, so a worker can share a machine with a broker (AWS).
+  it.each([
+    ['kafka-1', 9404],
+    ['connect-1', 9405],
+  ])('%s fetches the agent before its own command, for the server alone', (name, port) => {
     const n = node(platform, name);
     expect(n.command!.slice(0, 2)).toEqual(['bash', '-c']);
     expect(n.command![2]).toMatch(/^agent=\/tmp\/jmx-exporter\/jmx_prometheus_javaagent-1\.6\.0\.jar /);
@@ -27,7 +31,8 @@ describe('the JMX agent on the JVM nodes', () => {
     expect(n.command![3]).toBe(name);
     // Only the server's process gets the agent: the container env, which health checks inherit, does not.
     expect(Object.keys(n.env)).not.toContain('KAFKA_OPTS');
-    expect(n.ports.find((p) => p.name === 'metrics')).toEqual({ name: 'metrics', port: 9404 });
+    expect(n.ports.find((p) => p.name === 'metrics')).toEqual({ name: 'metrics', port });
+    expect(n.command![2]).toContain(`args=0.0.0.0:${port}:`);
   });
 
   it("keeps the agent away from Kafka's storage format tool, which runs before the server", () => {

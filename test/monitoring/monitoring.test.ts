@@ -87,10 +87,11 @@ describe('monitoring registry and Prometheus config', () => {
         .filter((t) => t.job === job)
         .map((t) => t.target);
     expect(scraped('clickhouse')).toEqual(['clickhouse-1:9363', 'clickhouse-2:9363']);
-    expect(scraped('clickhouse-keeper')).toEqual(['keeper-1:9363', 'keeper-2:9363', 'keeper-3:9363']);
+    // Keeper on 9364, so a member can share a machine with a replica (AWS).
+    expect(scraped('clickhouse-keeper')).toEqual(['keeper-1:9364', 'keeper-2:9364', 'keeper-3:9364']);
     expect(parse(file(node(platform, 'keeper-1'), '/etc/clickhouse-keeper/keeper.yaml')).prometheus).toMatchObject({
       endpoint: '/metrics',
-      port: 9363,
+      port: 9364,
     });
     expect(parse(file(node(platform, 'clickhouse-1'), '/etc/clickhouse-server/config.d/prometheus.yaml'))).toEqual({
       prometheus: { endpoint: '/metrics', port: 9363, metrics: true, events: true, asynchronous_metrics: true },

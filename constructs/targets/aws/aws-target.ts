@@ -11,29 +11,32 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import type { NodeSpec } from '../../platform/node-spec';
+import { machinesOf, type Machine } from '../../platform/hosts';
 import { manifestNode, type TopologyManifest } from '../../platform/topology';
 import { ValidationError } from '../../platform/validation';
-import { connectionsOf, portGrants, type HostOf } from './connectivity';
+import { connectionsOf, machineGrants, type HostOf } from './connectivity';
 import { AwsNetwork, AZ_COUNT } from './network';
-import { NodeHost } from './node-host';
+import { MachineHost } from './machine-host';
 import { S3Buckets } from './s3-buckets';
-import { burstableTypeFor, resolveSettings, type AwsTargetProps } from './settings';
+import { machineSizing, resolveSettings, type AwsTargetProps } from './settings';
 import { SecretStore } from './secret-store';
 import { USER_DATA_LIMIT, encodeUserData, placeholdersOf, renderCloudConfig } from './user-data';
 
 export type { AwsTargetProps } from './settings';
 
 /**
- * Renders a platform's NodeSpecs onto AWS: per node an EC2 instance in a
- * private subnet running the node's container from cloud-init, an encrypted
- * data volume, a private DNS name and an instance role; per component a
- * security group open only to the components that use its ports. The
- * stack adds the guardrails (see guardrails.ts).
+ * Renders a platform's NodeSpecs onto AWS. Nodes are grouped into machines
+ * (NodeSpec.host, see hosts.ts): per machine an EC2 instance in a private
+ * subnet running its nodes' containers from cloud-init, an encrypted data
+ * volume, an instance role, a recovery alarm and a security group open only
+ * to the machines whose nodes use its ports; per node a private DNS name.
+ * The stack adds the guardrails (see guardrails.ts).
  */
 export class AwsTarget extends Construct {
   readonly manifest: TopologyManifest;
   readonly network: AwsNetwork;
-  readonly hosts: ReadonlyMap<string, NodeHost>;
+  /** Per machine name (see hosts.ts), its instance and the rest. */
+  readonly machines: ReadonlyMap<string, MachineHost>;
 
   constructor(scope: Construct, id: string, props: AwsTargetProps) {
     super(scope, id);
@@ -83,60 +86,66 @@ export class AwsTarget extends Construct {
             noncurrentVersionDays: settings.noncurrentVersionDays,
           }).buckets
         : new Map();
-    const groups = this.securityGroups(prefix, platform.nodes, (n) => platform.placement.host(n));
+    const machines = machinesOf(platform.nodes);
+    const machineOf = new Map(machines.flatMap((m) => m.nodes.map((n) => [n.name, m.name] as const)));
+    const fqdn = (name: string) => platform.placement.host(name);
+    const groups = this.securityGroups(prefix, machines, platform.nodes, fqdn, (n) => machineOf.get(n)!);
     const ami = new DataAwsSsmParameter(this, 'ami', {
       name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${settings.architecture}`,
     });
 
     const byName = new Map(platform.nodes.map((n) => [n.name, n]));
-    const fqdn = (name: string) => platform.placement.host(name);
-    const hosts = new Map<string, NodeHost>();
-    const memberIndex = new Map<string, number>();
-    for (const node of platform.nodes) {
-      // Members of a component take the AZs in turn, so each cluster spans all three.
-      const index = memberIndex.get(node.component) ?? 0;
-      memberIndex.set(node.component, index + 1);
-      const used = placeholdersOf(node);
+    const hosts = new Map<string, MachineHost>();
+    const anchorIndex = new Map<string, number>();
+    for (const machine of machines) {
+      checkPorts(machine);
+      // Machines anchored by members of one component take the AZs in turn, so each
+      // cluster spans all three; the nodes beside a member share its AZ.
+      const component = machine.anchor?.component ?? machine.name;
+      const index = anchorIndex.get(component) ?? 0;
+      anchorIndex.set(component, index + 1);
+      const used = placeholdersOf(machine.nodes);
       const lookup = <T>(kind: string, names: string[], source: ReadonlyMap<string, T>) =>
         names.map((n) => {
           if (!source.has(n))
-            throw new ValidationError(`node ${node.name} uses ${kind} '${n}', which the platform never declared`);
+            throw new ValidationError(`machine ${machine.name} uses ${kind} '${n}', which the platform never declared`);
           return source.get(n)!;
         });
       const secrets = lookup('secret', used.secrets, store.secrets);
       const ids = lookup('generated ID', used.ids, store.ids);
       const cloudConfig = renderCloudConfig({
-        node,
-        fqdn: fqdn(node.name),
+        machine: machine.name,
+        ...(machine.anchor ? { fqdn: fqdn(machine.name) } : {}),
         region,
+        nodes: machine.nodes.map((node) => ({
+          node,
+          waitFor: connectionsOf(node, platform.nodes, fqdn)
+            .filter((ref) => node.dependsOn.includes(ref.node) && !byName.get(ref.node)!.oneShot)
+            .map((ref) => `${fqdn(ref.node)}:${byName.get(ref.node)!.ports.find((p) => p.name === ref.port)!.port}`),
+        })),
         secretIds: new Map(used.secrets.map((n, i) => [n, secrets[i]!.name])),
         idParameters: new Map(used.ids.map((n, i) => [n, ids[i]!.name])),
-        waitFor: connectionsOf(node, platform.nodes, fqdn)
-          .filter((ref) => node.dependsOn.includes(ref.node) && !byName.get(ref.node)!.oneShot)
-          .map((ref) => `${fqdn(ref.node)}:${byName.get(ref.node)!.ports.find((p) => p.name === ref.port)!.port}`),
       });
       const userData = encodeUserData(cloudConfig);
       const size = Buffer.from(userData, 'base64').length;
       if (size > USER_DATA_LIMIT) {
         throw new ValidationError(
-          `node ${node.name}: its user data is ${size} bytes compressed, over EC2's ${USER_DATA_LIMIT}: ` +
-            `shrink the node's files`,
+          `machine ${machine.name}: its user data is ${size} bytes compressed, over EC2's ${USER_DATA_LIMIT}: ` +
+            `shrink the files of ${machine.nodes.map((n) => n.name).join(', ')}, or give a node a machine of its own (NodeSpec.host)`,
         );
       }
       hosts.set(
-        node.name,
-        new NodeHost(this, `node-${node.name}`, {
-          node,
+        machine.name,
+        new MachineHost(this, `machine-${machine.name}`, {
+          machine: machine.name,
+          nodes: machine.nodes,
           prefix,
-          fqdn: fqdn(node.name),
-          sizing: {
-            instanceType: settings.sizing[node.component]?.instanceType ?? burstableTypeFor(node),
-            dataVolumeGb: settings.sizing[node.component]?.dataVolumeGb ?? settings.dataVolumeGb,
-          },
+          fqdn,
+          sizing: machineSizing(machine.name, machine.nodes, settings.sizing, settings.dataVolumeGb),
           rootVolumeGb: settings.rootVolumeGb,
           amiId: ami.insecureValue,
           subnet: this.network.privateSubnets[index % AZ_COUNT]!,
-          securityGroupId: groups.get(node.component)!.id,
+          securityGroupId: groups.get(machine.name)!.id,
           zoneId: zone.zoneId,
           userDataBase64: userData,
           kmsKeyArn: key.arn,
@@ -145,7 +154,7 @@ export class AwsTarget extends Construct {
           secretArns: secrets.map((s) => s.arn),
           parameterArns: ids.map((s) => s.arn),
           bucketArns: platform.buckets
-            .filter((b) => buckets.has(b.name) && b.users?.includes(node.name))
+            .filter((b) => buckets.has(b.name) && machine.nodes.some((n) => b.users?.includes(n.name)))
             .map((b) => buckets.get(b.name)!.arn),
           finalSnapshot: settings.finalSnapshot,
           detailedMonitoring: settings.detailedMonitoring,
@@ -153,13 +162,16 @@ export class AwsTarget extends Construct {
         }),
       );
     }
-    this.hosts = hosts;
+    this.machines = hosts;
 
     this.manifest = {
       version: 1,
       target: 'aws',
       nodes: platform.nodes.map((n) =>
-        manifestNode(n, platform.placement, { instanceId: hosts.get(n.name)!.instance.id }),
+        manifestNode(n, platform.placement, {
+          instanceId: hosts.get(machineOf.get(n.name)!)!.instance.id,
+          container: n.name,
+        }),
       ),
     };
     new TerraformOutput(this, 'topology', {
@@ -216,21 +228,28 @@ export class AwsTarget extends Construct {
   }
 
   /**
-   * One security group per component. Ingress: each port only from the
-   * components that use it (connectivity.ts). Egress: the same openings seen
-   * from the consumer, plus HTTPS anywhere for image registries, packages and
-   * AWS APIs. The VPC resolver and time service are not filtered by groups.
+   * One security group per machine. Ingress: each port only from the machines
+   * whose nodes use it (connectivity.ts). Egress: the same openings seen from
+   * the consumer, plus HTTPS anywhere for image registries, packages and AWS
+   * APIs. The VPC resolver and time service are not filtered by groups.
    */
-  private securityGroups(prefix: string, nodes: readonly NodeSpec[], hostOf: HostOf): Map<string, SecurityGroup> {
+  private securityGroups(
+    prefix: string,
+    machines: readonly Machine[],
+    nodes: readonly NodeSpec[],
+    hostOf: HostOf,
+    machineOf: (node: string) => string,
+  ): Map<string, SecurityGroup> {
     const groups = new Map<string, SecurityGroup>();
-    for (const component of new Set(nodes.map((n) => n.component))) {
-      const group = new SecurityGroup(this, `sg-${component}`, {
-        name: `${prefix}-${component}`,
-        description: `Platform component ${component}`,
+    for (const machine of machines) {
+      const name = machine.name;
+      const group = new SecurityGroup(this, `sg-${name}`, {
+        name: `${prefix}-${name}`,
+        description: `Platform machine ${name}`,
         vpcId: this.network.vpc.id,
-        tags: { Name: `${prefix}-${component}`, 'dataplatform:component': component },
+        tags: { Name: `${prefix}-${name}`, 'dataplatform:machine': name },
       });
-      new VpcSecurityGroupEgressRule(this, `sg-${component}-https-out`, {
+      new VpcSecurityGroupEgressRule(this, `sg-${name}-https-out`, {
         securityGroupId: group.id,
         cidrIpv4: '0.0.0.0/0',
         ipProtocol: 'tcp',
@@ -238,10 +257,10 @@ export class AwsTarget extends Construct {
         toPort: 443,
         description: 'HTTPS: image registries, OS packages, AWS APIs',
       });
-      this.network.allowEndpointAccess(component, group.id);
-      groups.set(component, group);
+      this.network.allowEndpointAccess(name, group.id);
+      groups.set(name, group);
     }
-    for (const g of portGrants(nodes, hostOf)) {
+    for (const g of machineGrants(nodes, hostOf, machineOf)) {
       const id = `${g.provider}-${g.port}-${g.protocol}-from-${g.consumer}`;
       const description = `${g.consumer} to ${g.provider} on ${g.protocol}/${g.port}`;
       const rule = { ipProtocol: g.protocol, fromPort: g.port, toPort: g.port, description };
@@ -257,5 +276,23 @@ export class AwsTarget extends Construct {
       });
     }
     return groups;
+  }
+}
+
+/** Nodes on one machine share its network (host networking): no two may listen on one port. */
+function checkPorts(machine: Machine): void {
+  const owners = new Map<string, string>();
+  for (const node of machine.nodes) {
+    for (const p of node.ports) {
+      const key = `${p.protocol ?? 'tcp'}/${p.port}`;
+      const owner = owners.get(key);
+      if (owner) {
+        throw new ValidationError(
+          `nodes ${owner} and ${node.name} share machine ${machine.name} and both listen on ${key}: ` +
+            `give one another port, or its own machine (NodeSpec.host)`,
+        );
+      }
+      owners.set(key, node.name);
+    }
   }
 }

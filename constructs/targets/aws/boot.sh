@@ -1,23 +1,29 @@
 #!/bin/bash
-# Boot script of every platform node on EC2 (Amazon Linux 2023), run once per
-# instance by cloud-init after it wrote /etc/dataplatform/node.env and the
-# templates under $ROOT/templates (see user-data.ts). It is the same for every
-# node: what differs is data in node.env. Safe to re-run by hand.
+# Boot script of every platform machine on EC2 (Amazon Linux 2023), run once
+# per instance by cloud-init after it wrote machine.env, nodes/<node>.env and
+# the templates under $ROOT/templates/<node> (see user-data.ts). It is the
+# same for every machine: what differs is data in the env files. Safe to
+# re-run by hand.
 #
 #   1. install and start Docker;
-#   2. format the EBS data volume if it is blank, and mount it (fstab, by UUID);
+#   2. format the machine's EBS data volume if it is blank, and mount it (fstab, by UUID);
 #   3. render templates: placeholders become secrets (Secrets Manager) and
 #      generated IDs (SSM Parameter Store), fetched now, never stored in user data;
-#   4. wait until the ports this node uses on the nodes it depends on accept TCP;
-#   5. create the container through the Docker Engine API (exec-form health
-#      checks, which `docker run --health-cmd` cannot express) and start it.
+#   4. per node, in the order of NODES (services, then one-shot jobs): wait
+#      until the ports it uses on the nodes it depends on accept TCP, create
+#      its container through the Docker Engine API (exec-form health checks,
+#      which `docker run --health-cmd` cannot express) and start it. A node
+#      that fails is reported and the next one still starts; the script then
+#      exits non-zero.
 set -euo pipefail
 
 # Overridable only so that tests can run the script off-instance (test/aws/boot-script.test.ts).
 ROOT=${DP_ROOT:-/opt/dataplatform}
+ENV_DIR=${DP_ENV_DIR:-/etc/dataplatform}
 # shellcheck source=/dev/null
-source "${DP_NODE_ENV:-/etc/dataplatform/node.env}"
-: "${NODE:?}" "${REGION:?}" "${IMAGE:?}" "${DATA_DIR:?}"
+source "$ENV_DIR/machine.env"
+: "${MACHINE:?}" "${REGION:?}" "${DATA_DIR:?}" "${NODES:?}"
+NODE=$MACHINE
 
 log() { printf '[dataplatform %s] %s\n' "$NODE" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -111,16 +117,16 @@ create_container() {
   local volume
   retry 20 15 docker pull -q "$IMAGE" >/dev/null
   for volume in ${VOLUMES:-}; do
-    mkdir -p "$DATA_DIR/$volume"
+    mkdir -p "$DATA_DIR/$NODE/$volume"
     # A named volume bound to the data disk: like Docker's own volumes, it is
     # seeded from the image on first use (owner and mode included).
     docker volume inspect "$NODE-$volume" >/dev/null 2>&1 ||
       docker volume create --driver local --opt type=none --opt o=bind \
-        --opt device="$DATA_DIR/$volume" "$NODE-$volume" >/dev/null
+        --opt device="$DATA_DIR/$NODE/$volume" "$NODE-$volume" >/dev/null
   done
   docker rm -f "$NODE" >/dev/null 2>&1 || true
   curl -sS --fail-with-body --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' \
-    --data-binary "@$ROOT/rendered/container.json" "http://localhost/v1.41/containers/create?name=$NODE" >/dev/null
+    --data-binary "@$ROOT/rendered/$NODE/container.json" "http://localhost/v1.41/containers/create?name=$NODE" >/dev/null
 }
 
 run() {
@@ -139,9 +145,24 @@ run() {
   log "started $IMAGE"
 }
 
+# One node, in a background subshell so that `set -e` holds inside it and a
+# failure ends only this node.
+start_node() {
+  NODE=$1
+  # shellcheck source=/dev/null
+  source "$ENV_DIR/nodes/$NODE.env"
+  : "${IMAGE:?}"
+  wait_for_dependencies
+  create_container
+  run
+}
+
 install_docker
 mount_data_volume
 render_templates
-wait_for_dependencies
-create_container
-run
+failed=()
+for node in $NODES; do
+  start_node "$node" &
+  wait $! || failed+=("$node")
+done
+((${#failed[@]} == 0)) || die "these nodes did not start: ${failed[*]}"

@@ -1,14 +1,6 @@
 import type { NodeSpec, PortRef } from '../../platform/node-spec';
 import { ValidationError } from '../../platform/validation';
 
-/** One opening in a firewall: `consumer` component may connect to `provider` component on `port`. */
-export interface PortGrant {
-  readonly provider: string;
-  readonly consumer: string;
-  readonly port: number;
-  readonly protocol: 'tcp' | 'udp';
-}
-
 /** How other nodes address a node (the placement's host name). */
 export type HostOf = (node: string) => string;
 
@@ -49,36 +41,51 @@ export function connectionsOf(node: NodeSpec, nodes: readonly NodeSpec[], hostOf
   return [...refs.values()];
 }
 
-/**
- * Every (provider, port, consumer) opening the platform needs, by component:
- * what each node connects to, plus peer traffic between members of a
- * component with more than one node (etcd raft, Patroni replication) on all
- * of the component's ports. Nothing else is open. Sorted, without duplicates.
- */
-export function portGrants(nodes: readonly NodeSpec[], hostOf: HostOf): PortGrant[] {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const grants = new Map<string, PortGrant>();
-  const add = (g: PortGrant) => grants.set(`${g.provider}|${g.port}/${g.protocol}|${g.consumer}`, g);
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
+/** One opening between machines: `consumer` machine may connect to `provider` machine on `port`. */
+export interface MachineGrant {
+  readonly provider: string;
+  readonly consumer: string;
+  readonly port: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+/**
+ * The node-level openings (what each node connects to, plus peer traffic
+ * between the running members of a component on all of their ports), seen
+ * between the machines the nodes run on. Traffic inside a machine never
+ * reaches a security group, so it needs no rule. Sorted, without duplicates.
+ */
+export function machineGrants(
+  nodes: readonly NodeSpec[],
+  hostOf: HostOf,
+  machineOf: (node: string) => string,
+): MachineGrant[] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const grants = new Map<string, MachineGrant>();
+  const add = (providerNode: NodeSpec, portName: string, consumerNode: NodeSpec) => {
+    const provider = machineOf(providerNode.name);
+    const consumer = machineOf(consumerNode.name);
+    if (provider === consumer) return;
+    const p = providerNode.ports.find((x) => x.name === portName)!;
+    const g = { provider, consumer, port: p.port, protocol: p.protocol ?? 'tcp' };
+    grants.set(`${g.provider}|${g.port}/${g.protocol}|${g.consumer}`, g);
+  };
   for (const node of nodes) {
-    for (const ref of connectionsOf(node, nodes, hostOf)) {
-      const target = byName.get(ref.node)!;
-      const port = target.ports.find((p) => p.name === ref.port)!;
-      add({ provider: target.component, consumer: node.component, port: port.port, protocol: port.protocol ?? 'tcp' });
-    }
+    for (const ref of connectionsOf(node, nodes, hostOf)) add(byName.get(ref.node)!, ref.port, node);
   }
   for (const component of new Set(nodes.map((n) => n.component))) {
-    const members = nodes.filter((n) => n.component === component);
-    if (members.length < 2) continue;
-    for (const port of members.flatMap((n) => n.ports)) {
-      add({ provider: component, consumer: component, port: port.port, protocol: port.protocol ?? 'tcp' });
+    const members = nodes.filter((n) => n.component === component && !n.oneShot);
+    for (const provider of members) {
+      for (const consumer of members) {
+        if (provider !== consumer) for (const port of provider.ports) add(provider, port.name, consumer);
+      }
     }
   }
   return [...grants.values()].sort(
     (a, b) => a.provider.localeCompare(b.provider) || a.port - b.port || a.consumer.localeCompare(b.consumer),
   );
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -2,7 +2,7 @@ import type { NodeSpec } from '../../platform/node-spec';
 import type { PlatformModel } from '../../platform/context';
 import { ValidationError, checkInt } from '../../platform/validation';
 import { AZ_COUNT } from './network';
-import type { NodeSizing } from './node-host';
+import type { NodeSizing } from './machine-host';
 
 export interface AwsTargetProps {
   readonly platform: PlatformModel;
@@ -28,8 +28,10 @@ export interface AwsTargetProps {
   readonly vpcEndpoints?: boolean;
   /**
    * Instance type and data volume size per component, e.g. `{ patroni: { instanceType: 'm6i.large' } }`.
-   * @default per node, the smallest burstable type (t3) with room for the node's memoryMb plus 512 MiB for the OS
-   * and Docker, and a `dataVolumeGb` data volume
+   * A machine (see NodeSpec.host) takes the instance type set for any of its components (two different
+   * ones fail synth) and the largest data volume set for its components with volumes.
+   * @default per machine, the smallest burstable type (t3) with room for its nodes' memoryMb plus 512 MiB
+   * for the OS and Docker, and a `dataVolumeGb` data volume
    */
   readonly sizing?: Readonly<Record<string, Partial<NodeSizing>>>;
   /** Data volume of a node whose component sets none in `sizing`. @default 20 */
@@ -61,19 +63,49 @@ const BURSTABLE_TYPES: readonly (readonly [string, number])[] = [
   ['t3.xlarge', 16384],
   ['t3.2xlarge', 32768],
 ];
-/** Memory left to the OS, Docker and the SSM agent beside the node's container. */
+/** Memory left to the OS, Docker and the SSM agent beside the machine's containers. */
 const HOST_OVERHEAD_MB = 512;
 
-/** The smallest burstable type whose memory holds `memoryMb` plus the host's own. */
-export function burstableTypeFor(node: NodeSpec): string {
-  const fit = BURSTABLE_TYPES.find(([, mb]) => mb >= node.memoryMb + HOST_OVERHEAD_MB);
+/**
+ * The smallest burstable type whose memory holds the services' memory limits,
+ * the largest job's (the boot script runs a machine's jobs one at a time,
+ * beside its services) and the host's own.
+ */
+export function burstableTypeFor(machine: string, nodes: readonly NodeSpec[]): string {
+  const services = nodes.filter((n) => !n.oneShot).reduce((sum, n) => sum + n.memoryMb, 0);
+  const memoryMb = services + Math.max(0, ...nodes.filter((n) => n.oneShot).map((n) => n.memoryMb));
+  const fit = BURSTABLE_TYPES.find(([, mb]) => mb >= memoryMb + HOST_OVERHEAD_MB);
   if (!fit) {
+    const components = [...new Set(nodes.map((n) => n.component))];
     throw new ValidationError(
-      `node ${node.name} asks for ${node.memoryMb} MiB, more than the largest default instance type holds: ` +
-        `set aws.sizing.${node.component}.instanceType`,
+      `machine ${machine} (${nodes.map((n) => n.name).join(', ')}) asks for ${memoryMb} MiB, more than the largest ` +
+        `default instance type holds: set aws.sizing.${components.join(' or aws.sizing.')}.instanceType`,
     );
   }
   return fit[0];
+}
+
+/** Instance type and data volume of a machine, from the sizing of its nodes' components. */
+export function machineSizing(
+  machine: string,
+  nodes: readonly NodeSpec[],
+  sizing: Readonly<Record<string, Partial<NodeSizing>>>,
+  dataVolumeGb: number,
+): NodeSizing {
+  const components = [...new Set(nodes.map((n) => n.component))];
+  const typed = components.filter((c) => sizing[c]?.instanceType !== undefined);
+  const types = new Set(typed.map((c) => sizing[c]!.instanceType!));
+  if (types.size > 1) {
+    throw new ValidationError(
+      `aws.sizing.${typed.join(', aws.sizing.')} set different instance types, but these components share ` +
+        `machine ${machine}: set the same type, or only one`,
+    );
+  }
+  const withVolumes = [...new Set(nodes.filter((n) => n.volumes.length > 0).map((n) => n.component))];
+  return {
+    instanceType: [...types][0] ?? burstableTypeFor(machine, nodes),
+    dataVolumeGb: Math.max(...withVolumes.map((c) => sizing[c]?.dataVolumeGb ?? dataVolumeGb), 1),
+  };
 }
 
 /** CloudWatch Logs accepts only these retention periods. */

@@ -8,7 +8,9 @@ import { secretsIn } from '../../platform/secrets';
 
 /** Where the boot script keeps templates and rendered files on the instance. */
 export const NODE_ROOT = '/opt/dataplatform';
-/** Mount point of the EBS data volume; each NodeSpec volume is a folder in it. */
+/** Where cloud-init writes machine.env and nodes/<node>.env for the boot script. */
+export const ENV_DIR = '/etc/dataplatform';
+/** Mount point of the machine's EBS data volume; each node's volume is a folder `<node>/<volume>` in it. */
 export const DATA_DIR = '/var/lib/dataplatform';
 /** EBS device name of the data volume; Amazon Linux's udev rules link it to the NVMe device. */
 export const DATA_DEVICE = '/dev/sdf';
@@ -45,11 +47,12 @@ export function containerSpec(node: NodeSpec): Record<string, unknown> {
     HostConfig: {
       // Host networking: the node name resolves (Route 53) to this instance, and
       // servers bind its addresses; security groups decide who reaches them.
+      // Nodes sharing a machine therefore need distinct ports (the target checks).
       NetworkMode: 'host',
       RestartPolicy: { Name: node.oneShot ? 'no' : 'unless-stopped' },
       Memory: node.memoryMb * 1024 * 1024,
       Binds: [
-        ...node.files.map((f) => `${NODE_ROOT}/rendered/files${f.path}:${f.path}:ro`),
+        ...node.files.map((f) => `${NODE_ROOT}/rendered/${node.name}/files${f.path}:${f.path}:ro`),
         ...(node.hostAccess?.mounts ?? []).map((m) => `${m.hostPath}:${m.path}:ro`),
       ],
       ...(node.hostAccess?.privileged ? { Privileged: true } : {}),
@@ -59,55 +62,92 @@ export function containerSpec(node: NodeSpec): Record<string, unknown> {
   };
 }
 
-export interface CloudConfigInput {
+/** What the boot script needs about one node on a machine. */
+export interface MachineNode {
   readonly node: NodeSpec;
-  /** The node's name in the private hosted zone. */
-  readonly fqdn: string;
-  readonly region: string;
-  /** Secrets Manager secret name per secret the node references. */
-  readonly secretIds: ReadonlyMap<string, string>;
-  /** SSM parameter name per generated ID the node references. */
-  readonly idParameters: ReadonlyMap<string, string>;
   /** `host:port` of each service port the node uses on the nodes it depends on. */
   readonly waitFor: readonly string[];
 }
 
-/** Names of the secrets and generated IDs a node's container spec and files reference. */
-export function placeholdersOf(node: NodeSpec): { secrets: string[]; ids: string[] } {
-  const text = [JSON.stringify(containerSpec(node)), ...node.files.map((f) => f.content)].join('\n');
+export interface CloudConfigInput {
+  /** Machine name (see hosts.ts): the instance's host name. */
+  readonly machine: string;
+  /** The machine's name in the private zone, when one of its nodes is named like it. @default none */
+  readonly fqdn?: string;
+  readonly region: string;
+  /** The nodes the machine runs, in platform order (dependencies first). */
+  readonly nodes: readonly MachineNode[];
+  /** Secrets Manager secret name per secret the machine's nodes reference. */
+  readonly secretIds: ReadonlyMap<string, string>;
+  /** SSM parameter name per generated ID the machine's nodes reference. */
+  readonly idParameters: ReadonlyMap<string, string>;
+}
+
+/** Names of the secrets and generated IDs the nodes' container specs and files reference. */
+export function placeholdersOf(nodes: readonly NodeSpec[]): { secrets: string[]; ids: string[] } {
+  const text = nodes.flatMap((n) => [JSON.stringify(containerSpec(n)), ...n.files.map((f) => f.content)]).join('\n');
   return { secrets: secretsIn(text), ids: idsIn(text) };
 }
 
 /**
- * cloud-init `#cloud-config` for a node: host name, the templates (files with
- * placeholders, the container spec), node.env and the boot script. Holds no
- * secret value and no Terraform reference, so it is complete at synth time.
+ * Order in which the boot script starts a machine's nodes: services first,
+ * then one-shot jobs, each in platform order (dependencies first). A job
+ * that fails then never keeps a service of its machine from starting, and
+ * no service waits on a job (AWS waits for services' ports only).
+ */
+export function startOrder(nodes: readonly NodeSpec[]): NodeSpec[] {
+  return [...nodes.filter((n) => !n.oneShot), ...nodes.filter((n) => n.oneShot)];
+}
+
+/**
+ * cloud-init `#cloud-config` for a machine: host name, per node its
+ * templates (files with placeholders, the container spec) and node env, the
+ * machine env and the boot script. Holds no secret value and no Terraform
+ * reference, so it is complete at synth time.
  */
 export function renderCloudConfig(input: CloudConfigInput): string {
-  const { node } = input;
-  const used = placeholdersOf(node);
+  const nodes = startOrder(input.nodes.map((m) => m.node));
+  const waitFor = new Map(input.nodes.map((m) => [m.node.name, m.waitFor]));
+  const used = placeholdersOf(nodes);
   const pairs = (names: string[], source: ReadonlyMap<string, string>) =>
     names.map((n) => `${n}=${source.get(n)!}`).join(' ');
-  const env: Record<string, string> = {
-    NODE: node.name,
+  const withVolumes = nodes.some((n) => n.volumes.length > 0);
+  const machineEnv: Record<string, string> = {
+    MACHINE: input.machine,
     REGION: input.region,
-    IMAGE: imageName(node.image),
     DATA_DIR,
-    DATA_DEVICE: node.volumes.length > 0 ? DATA_DEVICE : '',
-    VOLUMES: node.volumes.map((v) => v.name).join(' '),
+    DATA_DEVICE: withVolumes ? DATA_DEVICE : '',
     SECRETS: pairs(used.secrets, input.secretIds),
     IDS: pairs(used.ids, input.idParameters),
-    WAIT_FOR: input.waitFor.join(' '),
-    ONE_SHOT: node.oneShot ? '1' : '0',
+    NODES: nodes.map((n) => n.name).join(' '),
   };
   const file = (path: string, content: string, permissions: string) => ({ path, permissions, content });
   const config = {
-    hostname: node.name,
-    fqdn: input.fqdn,
+    hostname: input.machine,
+    ...(input.fqdn ? { fqdn: input.fqdn } : {}),
     write_files: [
-      file('/etc/dataplatform/node.env', shellAssignments(env), '0600'),
-      file(`${NODE_ROOT}/templates/container.json`, `${JSON.stringify(containerSpec(node), null, 1)}\n`, '0600'),
-      ...node.files.map((f) => file(`${NODE_ROOT}/templates/files${f.path}`, f.content, f.mode ?? '0644')),
+      file(`${ENV_DIR}/machine.env`, shellAssignments(machineEnv), '0600'),
+      ...nodes.flatMap((node) => [
+        file(
+          `${ENV_DIR}/nodes/${node.name}.env`,
+          shellAssignments({
+            NODE: node.name,
+            IMAGE: imageName(node.image),
+            VOLUMES: node.volumes.map((v) => v.name).join(' '),
+            WAIT_FOR: (waitFor.get(node.name) ?? []).join(' '),
+            ONE_SHOT: node.oneShot ? '1' : '0',
+          }),
+          '0600',
+        ),
+        file(
+          `${NODE_ROOT}/templates/${node.name}/container.json`,
+          `${JSON.stringify(containerSpec(node), null, 1)}\n`,
+          '0600',
+        ),
+        ...node.files.map((f) =>
+          file(`${NODE_ROOT}/templates/${node.name}/files${f.path}`, f.content, f.mode ?? '0644'),
+        ),
+      ]),
       file(`${NODE_ROOT}/bin/boot.sh`, BOOT_SCRIPT, '0755'),
     ],
     runcmd: [[`${NODE_ROOT}/bin/boot.sh`]],
@@ -123,7 +163,7 @@ export function encodeUserData(cloudConfig: string): string {
 function shellAssignments(env: Record<string, string>): string {
   return Object.entries(env)
     .map(([key, value]) => {
-      if (/['\n]/.test(value)) throw new Error(`node.env ${key}: value must not contain quotes or newlines`);
+      if (/['\n]/.test(value)) throw new Error(`env file ${key}: value must not contain quotes or newlines`);
       return `${key}='${value}'\n`;
     })
     .join('');

@@ -1,13 +1,16 @@
 /**
- * The AWS target's driver. Each node is an EC2 instance running one
- * container named after the node (the instance's boot script does that),
- * unless the manifest names another (handle.container). Actions:
+ * The AWS target's driver. Each node is a container on an EC2 instance,
+ * both named in the manifest (handle.instanceId, handle.container); several
+ * nodes may share an instance (an exporter beside its server, the ops
+ * machine). Actions:
  *
  * - kill / pause / resume / restart: the Docker driver's commands, run on the instance by SSM Run
  *   Command (AWS-RunShellScript; the platform's instances are reached through SSM only, no SSH).
- * - stop: EC2 StopInstances, waiting until the instance is stopped: the whole host goes away.
+ * - stop: EC2 StopInstances, waiting until the instance is stopped: the whole host goes away, with
+ *   every node that shares it (the manifest lists them under the same instanceId).
  * - start: EC2 StartInstances, waiting until it runs, then `docker start` on it, so it undoes a stop
- *   as well as a kill (Docker leaves a killed container down whatever its restart policy says).
+ *   as well as a kill (Docker leaves a killed container down whatever its restart policy says); the
+ *   other containers of a stopped instance come back by their restart policy (unless-stopped).
  * - disconnect / connect: not supported. Containers use the host's network, so there is no Docker
  *   network to leave, and cutting an instance off means swapping its security groups, which this
  *   driver does not touch.

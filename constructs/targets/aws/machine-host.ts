@@ -1,3 +1,4 @@
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { EbsVolume } from '@cdktf/provider-aws/lib/ebs-volume';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -13,17 +14,20 @@ import type { NodeSpec } from '../../platform/node-spec';
 import { skipCheck } from './scanner-skips';
 import { DATA_DEVICE } from './user-data';
 
-/** Instance type and data volume size of a node. */
+/** Instance type and data volume size of a component's nodes (of the machine they run on). */
 export interface NodeSizing {
   readonly instanceType: string;
-  /** Size of the encrypted gp3 data volume; only nodes that declare volumes get one. */
+  /** Size of the encrypted gp3 data volume; only machines whose nodes declare volumes get one. */
   readonly dataVolumeGb: number;
 }
 
-export interface NodeHostProps {
-  readonly node: NodeSpec;
+export interface MachineHostProps {
+  /** Machine name (see hosts.ts); it names the instance, its role and its security group. */
+  readonly machine: string;
+  /** The nodes it runs; each gets its own name in the private zone, pointing at this instance. */
+  readonly nodes: readonly NodeSpec[];
   readonly prefix: string;
-  readonly fqdn: string;
+  readonly fqdn: (node: string) => string;
   readonly sizing: NodeSizing;
   readonly rootVolumeGb: number;
   readonly amiId: string;
@@ -34,11 +38,11 @@ export interface NodeHostProps {
   readonly kmsKeyArn: string;
   readonly partition: string;
   readonly region: string;
-  /** ARNs of the Secrets Manager secrets the node references: the only ones it may read. */
+  /** ARNs of the Secrets Manager secrets the machine's nodes reference: the only ones it may read. */
   readonly secretArns: readonly string[];
-  /** ARNs of the SSM parameters holding the generated IDs the node references. */
+  /** ARNs of the SSM parameters holding the generated IDs the machine's nodes reference. */
   readonly parameterArns: readonly string[];
-  /** ARNs of the S3 buckets the node uses. */
+  /** ARNs of the S3 buckets the machine's nodes use. */
   readonly bucketArns: readonly string[];
   /** Snapshot the data volume when it is destroyed. */
   readonly finalSnapshot: boolean;
@@ -48,19 +52,26 @@ export interface NodeHostProps {
 }
 
 /**
- * One node on EC2: an instance in a private subnet, its encrypted data volume
- * (a separate resource, so it outlives the instance), its name in the private
- * zone, and a role that reaches SSM and the node's own secrets, nothing more.
+ * One machine on EC2: an instance in a private subnet running the containers
+ * of its nodes, its encrypted data volume (a separate resource, so it
+ * outlives the instance), a name per node in the private zone, a role that
+ * reaches SSM and its nodes' own secrets, nothing more, and a CloudWatch
+ * alarm that recovers the instance onto new hardware when AWS's system
+ * status check fails (same instance ID, private IP, volumes, hence names).
  */
-export class NodeHost extends Construct {
+export class MachineHost extends Construct {
   readonly instance: Instance;
+  readonly recoveryAlarm: CloudwatchMetricAlarm;
 
-  constructor(scope: Construct, id: string, props: NodeHostProps) {
+  constructor(scope: Construct, id: string, props: MachineHostProps) {
     super(scope, id);
-    const { node } = props;
+    const { machine, nodes } = props;
     const role = new IamRole(this, 'role', {
-      name: `${props.prefix}-${node.name}`,
-      description: `Instance role of platform node ${node.name}`,
+      name: `${props.prefix}-${machine}`,
+      description: `Instance role of platform machine ${machine} (${nodes.map((n) => n.name).join(', ')})`.slice(
+        0,
+        1000,
+      ),
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -82,13 +93,14 @@ export class NodeHost extends Construct {
               policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
             }),
           ];
-    const profile = new IamInstanceProfile(this, 'profile', { name: `${props.prefix}-${node.name}`, role: role.name });
+    const profile = new IamInstanceProfile(this, 'profile', { name: `${props.prefix}-${machine}`, role: role.name });
 
+    // Tag values hold at most 256 characters; the ops machine's node list is the longest (about 150).
     const tags = {
-      Name: `${props.prefix}-${node.name}`,
-      'dataplatform:node': node.name,
-      'dataplatform:component': node.component,
-      'dataplatform:role': node.role,
+      Name: `${props.prefix}-${machine}`,
+      'dataplatform:machine': machine,
+      'dataplatform:nodes': nodes.map((n) => n.name).join(' '),
+      'dataplatform:components': [...new Set(nodes.map((n) => n.component))].join(' '),
     };
     this.instance = new Instance(this, 'instance', {
       ami: props.amiId,
@@ -114,6 +126,9 @@ export class NodeHost extends Construct {
         deleteOnTermination: true,
       },
       userDataBase64: props.userDataBase64,
+      // Simplified automatic recovery, stated rather than left to the account's default; the alarm
+      // below acts sooner (two 1-minute periods) and is visible in CloudWatch.
+      maintenanceOptions: { autoRecovery: 'default' },
       tags,
       volumeTags: tags,
       // A new AMI or a changed config must not replace every member of a cluster at
@@ -129,7 +144,7 @@ export class NodeHost extends Construct {
         'detailed monitoring is the setting aws.detailedMonitoring, off by default: Prometheus scrapes every node, and 1-minute EC2 metrics cost about $2 per instance and month',
       );
     }
-    if (node.volumes.length > 0) {
+    if (nodes.some((n) => n.volumes.length > 0)) {
       const volume = new EbsVolume(this, 'data', {
         availabilityZone: props.subnet.availabilityZone,
         type: 'gp3',
@@ -137,7 +152,7 @@ export class NodeHost extends Construct {
         encrypted: true,
         kmsKeyId: props.kmsKeyArn,
         finalSnapshot: props.finalSnapshot,
-        tags: { ...tags, Name: `${props.prefix}-${node.name}-data` },
+        tags: { ...tags, Name: `${props.prefix}-${machine}-data` },
       });
       new VolumeAttachment(this, 'data-attachment', {
         deviceName: DATA_DEVICE,
@@ -148,17 +163,37 @@ export class NodeHost extends Construct {
       });
     }
 
-    new Route53Record(this, 'dns', {
-      zoneId: props.zoneId,
-      name: props.fqdn,
-      type: 'A',
-      ttl: 30,
-      records: [this.instance.privateIp],
+    for (const node of nodes) {
+      new Route53Record(this, `dns-${node.name}`, {
+        zoneId: props.zoneId,
+        name: props.fqdn(node.name),
+        type: 'A',
+        ttl: 30,
+        records: [this.instance.privateIp],
+      });
+    }
+
+    // EC2's recover action: the instance moves to other hardware and keeps its ID, private IP,
+    // EBS volumes and metadata. It covers only AWS-side failures (README, "Instance recovery").
+    this.recoveryAlarm = new CloudwatchMetricAlarm(this, 'recover', {
+      alarmName: `${props.prefix}-${machine}-recover`,
+      alarmDescription: `Recovers machine ${machine} when the EC2 system status check fails`,
+      namespace: 'AWS/EC2',
+      metricName: 'StatusCheckFailed_System',
+      dimensions: { InstanceId: this.instance.id },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 2,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      // Missing data is not a failure: a stopped instance reports none.
+      treatMissingData: 'notBreaching',
+      alarmActions: [`arn:${props.partition}:automate:${props.region}:ec2:recover`],
     });
   }
 }
 
-function nodeStatements(props: NodeHostProps): Record<string, unknown>[] {
+function nodeStatements(props: MachineHostProps): Record<string, unknown>[] {
   const viaService = (service: string) => ({
     StringEquals: { 'kms:ViaService': `${service}.${props.region}.amazonaws.com` },
   });
