@@ -166,7 +166,14 @@ describe('local stack invariants', () => {
       ['healthcheck[0].start_period', '60s'],
     ]);
     expect([0, 5, 59, 60, 90, 600, 3600, 3665].map(goDuration)).toEqual([
-      '0s', '5s', '59s', '1m0s', '1m30s', '10m0s', '1h0m0s', '1h1m5s',
+      '0s',
+      '5s',
+      '59s',
+      '1m0s',
+      '1m30s',
+      '10m0s',
+      '1h0m0s',
+      '1h1m5s',
     ]);
   });
 
