@@ -96,7 +96,11 @@ async function freePort(): Promise<number> {
 }
 
 describe.runIf(
-  haveTools({ terraform, moto_server: motoServer, [`hashicorp/aws ${awsVersion} in ${PLUGIN_DIR}`]: mirror }),
+  haveTools(
+    { terraform, moto_server: motoServer, [`hashicorp/aws ${awsVersion} in ${PLUGIN_DIR}`]: mirror },
+    'scripts/lab/setup.sh installs moto; Terraform and the provider mirror come with the machine ' +
+      '(DP_TF_PLUGIN_DIR names another mirror; see README, "AWS")',
+  ),
 )('Terraform on the synthesized aws stack, applied on moto', () => {
   const dir = scratch('terraform-aws');
   let moto: ChildProcess | undefined;
@@ -261,18 +265,21 @@ describe.runIf(
 });
 
 /** The expression that turns hex into a generated ID, evaluated by Terraform itself. */
-describe.runIf(haveTools({ terraform }))('generated IDs on AWS', () => {
-  it('are the hex digits in unpadded base64url, as Node encodes them', async () => {
-    const { base64UrlOfHex } = await import('../../constructs/targets/aws/secret-store');
-    for (const hex of ['00112233445566778899aabbccddeeff', 'ffffffffffffffffffffffffffffffff', '0'.repeat(32)]) {
-      const r = spawnSync(terraform!, ['console'], {
-        cwd: scratch('terraform-console'),
-        input: `${base64UrlOfHex(`"${hex}"`)}\n`,
-        env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(r.stdout.trim()).toBe(JSON.stringify(Buffer.from(hex, 'hex').toString('base64url')));
-    }
-  });
-});
+describe.runIf(haveTools({ terraform }, 'Terraform comes with the machine (see README, "AWS")'))(
+  'generated IDs on AWS',
+  () => {
+    it('are the hex digits in unpadded base64url, as Node encodes them', async () => {
+      const { base64UrlOfHex } = await import('../../constructs/targets/aws/secret-store');
+      for (const hex of ['00112233445566778899aabbccddeeff', 'ffffffffffffffffffffffffffffffff', '0'.repeat(32)]) {
+        const r = spawnSync(terraform!, ['console'], {
+          cwd: scratch('terraform-console'),
+          input: `${base64UrlOfHex(`"${hex}"`)}\n`,
+          env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(r.stdout.trim()).toBe(JSON.stringify(Buffer.from(hex, 'hex').toString('base64url')));
+      }
+    });
+  },
+);
