@@ -1,5 +1,6 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
+import { goDuration } from '../constructs/targets/docker/docker-target';
 import { LocalStack } from '../stacks/local-stack';
 import { resources, type TfJson } from './helpers';
 
@@ -17,6 +18,24 @@ function strings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.flatMap(strings);
   if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+/** Go's `time.Duration.String` for whole seconds: "59s", "1m0s", "1h0m5s"; never "60s", "05s" or "1m". */
+const GO_DURATION = /^(?:[1-9]\d*h[1-5]?\dm|(?:[1-9]|[1-5]\d)m)?[1-5]?\ds$/;
+const LOOKS_LIKE_DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/;
+/** Container fields whose strings are free text (commands, env, files, labels, log sizes such as "10m"). */
+const FREE_TEXT = new Set(['command', 'entrypoint', 'env', 'upload', 'labels', 'log_opts', 'test', '//']);
+
+/** Strings of a resource that look like durations, with their paths, skipping free-text fields. */
+function durations(value: unknown, path = ''): [string, string][] {
+  if (typeof value === 'string') return LOOKS_LIKE_DURATION.test(value) ? [[path, value]] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => durations(v, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value)
+      .filter(([k]) => !FREE_TEXT.has(k))
+      .flatMap(([k, v]) => durations(v, path ? `${path}.${k}` : k));
+  }
   return [];
 }
 
@@ -123,6 +142,39 @@ describe('local stack invariants', () => {
       expect(c.memory).toBeGreaterThanOrEqual(64);
       expect(c.restart).toBe('unless-stopped');
     }
+  });
+
+  // Docker reports durations as Go formats them and fills in memory_swap (2 × memory) when it is
+  // unset; anything else makes the plan after an apply update every container in place.
+  it('writes what Docker reads back: durations in Go form, swap set explicitly', () => {
+    const found = containers.flatMap((c) => durations(c, c.name as string));
+    expect(found.length).toBeGreaterThanOrEqual(3 * services.length);
+    expect(found.filter(([, d]) => !GO_DURATION.test(d))).toEqual([]);
+    for (const c of containers) {
+      expect(c.memory_swap, c.name).toBeGreaterThanOrEqual(c.memory);
+    }
+  });
+
+  it('checks durations for the form Go prints (negative control)', () => {
+    for (const good of ['0s', '5s', '59s', '1m0s', '1m30s', '10m0s', '1h0m0s', '2h5m9s']) {
+      expect(good).toMatch(GO_DURATION);
+    }
+    for (const bad of ['60s', '90s', '05s', '1m', '1h', '1h5s', '0m5s', '1m60s', '61m0s']) {
+      expect(bad).not.toMatch(GO_DURATION);
+    }
+    expect(durations({ healthcheck: [{ start_period: '60s', test: ['CMD', 'sleep', '5s'] }] })).toEqual([
+      ['healthcheck[0].start_period', '60s'],
+    ]);
+    expect([0, 5, 59, 60, 90, 600, 3600, 3665].map(goDuration)).toEqual([
+      '0s',
+      '5s',
+      '59s',
+      '1m0s',
+      '1m30s',
+      '10m0s',
+      '1h0m0s',
+      '1h1m5s',
+    ]);
   });
 
   it('runs every init job once to completion and fails the apply when it fails', () => {

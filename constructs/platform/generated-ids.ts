@@ -2,10 +2,11 @@
  * Generated IDs: values that must be random and stable for the life of a
  * deployment, but are not secret, such as Kafka's cluster ID. Like secrets they
  * are placeholders in NodeSpecs that each target resolves (Docker: a
- * `random_id` resource kept in the Terraform state); unlike secrets they need
- * no secret store and may be shown in logs and outputs.
+ * `random_id` resource; AWS: a version 4 UUID from `uuid()`; both kept in the
+ * Terraform state); unlike secrets they need no secret store and may be shown
+ * in logs and outputs.
  *
- * The value is 16 random bytes in unpadded base64url (22 characters): the form
+ * The value is 16 bytes in unpadded base64url (22 characters): the form
  * of Kafka's cluster and directory IDs, and safe unquoted in every format the
  * platform renders.
  */

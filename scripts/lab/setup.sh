@@ -320,3 +320,22 @@ if [[ $("$CHDB_VENV/bin/python" -c 'import chdb; print(chdb.__version__)' 2>/dev
   log "  pip done in $((SECONDS - t0))s"
 fi
 echo "  chdb              $("$CHDB_VENV/bin/python" -c 'import chdb; print(chdb.__version__, "engine", chdb.engine_version)')  [$CHDB_VENV]"
+
+# ---------------------------------------------------------------------------
+# 8. Terraform on the aws stack (test/aws/terraform.test.ts): moto stands in for
+#    the AWS APIs. Terraform and the hashicorp/aws plugin mirror cannot come from
+#    a registry here: they are part of the machine, and the test fails in CI
+#    without them (see README, "AWS").
+# ---------------------------------------------------------------------------
+MOTO_VERSION=5.2.1
+MOTO_VENV="$LAB_HOME/moto-venv"
+if [[ $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null || true) != "$MOTO_VERSION" ]] \
+   || [[ ! -x $MOTO_VENV/bin/moto_server ]]; then
+  log "pip: moto[server] $MOTO_VERSION -> $MOTO_VENV"; t0=$SECONDS
+  quiet /usr/bin/python3 -m venv --clear "$MOTO_VENV"
+  quiet env PIP_DISABLE_PIP_VERSION_CHECK=1 "$MOTO_VENV/bin/pip" install -q --no-cache-dir \
+    -c "$SCRIPT_DIR/moto-constraints.txt" "moto[server]==$MOTO_VERSION"
+  log "  pip done in $((SECONDS - t0))s"
+fi
+echo "  moto              $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')  [$MOTO_VENV/bin]"
+echo "  terraform         $(terraform version 2>/dev/null | head -n1 || echo 'not found: test/aws/terraform.test.ts will fail in CI')"

@@ -265,9 +265,29 @@ describe('aws stack', () => {
         }
       }
     }
+  });
+
+  it('keeps secret values out of the state: generated during apply, written write-only', () => {
+    const ephemeral = (tf.ephemeral as any).aws_secretsmanager_random_password as Record<string, any>;
     const versions = resources(tf, 'aws_secretsmanager_secret_version');
-    for (const v of versions) expect(ref(v.secret_string).type).toBe('random_password');
-    for (const p of resources(tf, 'random_password')) expect(p.special).toBe(false);
+    expect(versions).toHaveLength(Object.keys(ephemeral).length);
+    for (const v of versions) {
+      expect(v.secret_string).toBeUndefined();
+      expect(v.secret_string_wo_version).toBe(1);
+      const m = /^\$\{ephemeral\.aws_secretsmanager_random_password\.([\w-]+)\.random_password\}$/.exec(
+        v.secret_string_wo,
+      );
+      const secretName = tf.resource.aws_secretsmanager_secret[ref(v.secret_id).name].name.replace(/^dp\//, '');
+      const spec = stack.platform.secrets.find((s) => s.name === secretName)!;
+      expect(ephemeral[m![1]!]).toEqual({
+        exclude_punctuation: true,
+        include_space: false,
+        password_length: spec.length ?? 32,
+      });
+    }
+    // Nothing from the random provider, which no Terraform state on AWS then needs.
+    expect(Object.keys((tf.terraform as any).required_providers)).toEqual(['aws']);
+    expect(Object.keys(tf.resource).filter((t) => t.startsWith('random_'))).toEqual([]);
   });
 
   it('exports the topology manifest in the local shape: every node with its instance ID and container', () => {

@@ -26,12 +26,15 @@ export function findTool(...candidates: string[]): string | undefined {
  * Whether the tools are here. In CI a missing tool fails the run (it is an
  * install bug); on a developer machine the tests are skipped with a warning.
  */
-export function haveTools(tools: Record<string, string | undefined>): boolean {
+export function haveTools(
+  tools: Record<string, string | undefined>,
+  hint = 'scripts/lab/setup.sh installs them',
+): boolean {
   const missing = Object.entries(tools)
     .filter(([, path]) => !path)
     .map(([name]) => name);
   if (missing.length === 0) return true;
-  const message = `${missing.join(', ')} not installed: scripts/lab/setup.sh installs them`;
+  const message = `${missing.join(', ')} not installed: ${hint}`;
   if (process.env.CI) throw new Error(`${message} (in CI a missing tool is a failure, not a skip)`);
   console.warn(`skipping real-tool checks: ${message}`);
   return false;

@@ -7,7 +7,6 @@ import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import type { NodeSpec } from '../../platform/node-spec';
@@ -52,7 +51,6 @@ export class AwsTarget extends Construct {
       }
     }
 
-    new RandomProvider(this, 'random');
     const partition = new DataAwsPartition(this, 'partition').partition;
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const key = this.platformKey(prefix, region, partition, account);

@@ -142,6 +142,9 @@ export class DockerTarget extends Construct {
       ...(node.hostAccess?.privileged ? { privileged: true } : {}),
       ...(node.oneShot ? oneShot(ctx.name) : service(node, ctx.waitTimeout)),
       memory: node.memoryMb,
+      // Unset, Docker stores twice the memory and the next plan wants it back to null.
+      // Equal to the limit: no swap, so a node over its limit is killed, not slowed down.
+      memorySwap: node.memoryMb,
       logDriver: 'json-file',
       logOpts: { 'max-size': '10m', 'max-file': '3' },
       labels: [
@@ -162,16 +165,27 @@ function service(node: NodeSpec, waitTimeout: number): Partial<ContainerConfig> 
   return {
     healthcheck: {
       test: [...h.test],
-      interval: `${h.intervalSeconds ?? 5}s`,
-      timeout: `${h.timeoutSeconds ?? 3}s`,
+      interval: goDuration(h.intervalSeconds ?? 5),
+      timeout: goDuration(h.timeoutSeconds ?? 3),
       retries: h.retries ?? 10,
-      startPeriod: `${h.startPeriodSeconds ?? 10}s`,
+      startPeriod: goDuration(h.startPeriodSeconds ?? 10),
     },
     restart: 'unless-stopped',
     wait: !node.initializedBy,
     waitTimeout,
     mustRun: true,
   };
+}
+
+/**
+ * Whole seconds in Go's canonical duration form (`time.Duration.String`: 60 → "1m0s"), the
+ * form Docker reports back; any other spelling makes every plan after apply show a change.
+ */
+export function goDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
 /**
