@@ -2,6 +2,13 @@ import type { Endpoint } from '../platform/node-spec';
 
 export const HAPROXY_PORTS = { primary: 5000, replicas: 5001, metrics: 8404 } as const;
 
+/**
+ * How the resolver section treats lookups, in seconds. A lookup that gets no answer is given up after
+ * `retries × retry` (2 s); a name that stops resolving keeps its last address for `hold`, then the
+ * server is put in maintenance. Neither decides where traffic goes: the health checks do.
+ */
+export const HAPROXY_DNS = { timeoutResolve: 1, retry: 1, retries: 2, holdValid: 5, hold: 3600 } as const;
+
 export interface HaproxyMember {
   readonly name: string;
   /** Where Postgres accepts connections. */
@@ -26,7 +33,8 @@ export interface HaproxyConfigInput {
  * HAProxy has no maintained serializer package; the format is line-based.
  */
 export function renderHaproxyCfg(input: HaproxyConfigInput): string {
-  const resolvers = input.dnsResolver ? ' resolvers platformdns' : '';
+  // IPv4 first: Docker networks and the VPC here have no IPv6, so an AAAA miss would only add a lookup.
+  const resolvers = input.dnsResolver ? ' resolvers platformdns resolve-prefer ipv4' : '';
   const servers = input.members.map(
     (m) => `    server ${m.name} ${m.postgres.host}:${m.postgres.port} check port ${m.restPort}${resolvers}`,
   );
@@ -39,9 +47,16 @@ export function renderHaproxyCfg(input: HaproxyConfigInput): string {
     ...extra,
     // Existing sessions to a demoted leader are cut, so clients reconnect to the new one.
     `    default-server inter ${input.checkIntervalSeconds}s fall 2 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none`,
+    // A server that starts, or leaves maintenance because its name resolves again, gets no traffic
+    // until `rise` checks pass; HAProxy's default would mark it UP at once, before any check (3.1+;
+    // the block lets Debian's HAProxy 2.6, which the lab and CI run, read the same file).
+    '.if version_atleast(3.1)',
+    '    default-server init-state fully-down',
+    '.endif',
     ...servers,
     '',
   ];
+  const d = HAPROXY_DNS;
   return [
     'global',
     '    maxconn 2000',
@@ -55,7 +70,16 @@ export function renderHaproxyCfg(input: HaproxyConfigInput): string {
     '    timeout check 3s',
     '',
     ...(input.dnsResolver
-      ? ['resolvers platformdns', `    nameserver dns1 ${input.dnsResolver}`, '    hold valid 5s', '']
+      ? [
+          'resolvers platformdns',
+          `    nameserver dns1 ${input.dnsResolver}`,
+          `    resolve_retries ${d.retries}`,
+          `    timeout resolve ${d.timeoutResolve}s`,
+          `    timeout retry ${d.retry}s`,
+          `    hold valid ${d.holdValid}s`,
+          ...['nx', 'timeout', 'refused', 'other'].map((status) => `    hold ${status} ${d.hold}s`),
+          '',
+        ]
       : []),
     ...backend('primary', input.ports.primary, '/primary'),
     ...backend('replicas', input.ports.replicas, '/replica', ['    balance roundrobin']),

@@ -59,6 +59,7 @@ APT_PACKAGES=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   etcd-server etcd-client
   pgbouncer haproxy
+  dnsmasq-base  # a stub resolver for the HAProxy re-resolution test
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   python3-venv
   curl jq ca-certificates procps iproute2 util-linux
@@ -133,7 +134,7 @@ stop_debian_clusters
 
 PG_BIN=/usr/lib/postgresql/15/bin
 for b in "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_ctl" "$PG_BIN/pg_basebackup" "$PG_BIN/pg_rewind" \
-         /usr/bin/psql /usr/bin/etcd /usr/bin/etcdctl /usr/sbin/pgbouncer /usr/sbin/haproxy \
+         /usr/bin/psql /usr/bin/etcd /usr/bin/etcdctl /usr/sbin/pgbouncer /usr/sbin/haproxy /usr/sbin/dnsmasq \
          /usr/bin/prometheus /usr/bin/promtool /usr/bin/prometheus-alertmanager /usr/bin/amtool \
          /usr/bin/prometheus-postgres-exporter /usr/bin/setpriv; do
   [[ -x $b ]] || die "expected binary missing after apt install: $b"
@@ -271,6 +272,7 @@ loopback lab installed under $LAB_HOME ($(($(date +%s) - START_TS))s)
   etcdctl           $(ETCDCTL_API=3 /usr/bin/etcdctl version 2>&1 | first)
   pgbouncer         $(/usr/sbin/pgbouncer --version 2>&1 | first)
   haproxy           $(/usr/sbin/haproxy -v 2>&1 | first)
+  dnsmasq           $(/usr/sbin/dnsmasq --version 2>&1 | first)
   prometheus        $(/usr/bin/prometheus --version 2>&1 | first)
   promtool          $(/usr/bin/promtool --version 2>&1 | first) [${promtool_caps[*]}]
   alertmanager      $(/usr/bin/prometheus-alertmanager --version 2>&1 | first)

@@ -131,8 +131,39 @@ describe('renderHaproxyCfg', () => {
   });
 
   it('checks each member on its Patroni REST port and re-resolves names through the resolver', () => {
-    expect(section('primary')).toContain('server patroni-2 patroni-2:5432 check port 8008 resolvers platformdns');
+    expect(section('primary')).toContain(
+      'server patroni-2 patroni-2:5432 check port 8008 resolvers platformdns resolve-prefer ipv4',
+    );
     expect(cfg).toContain('nameserver dns1 127.0.0.11:53');
+  });
+
+  it('keeps a re-resolving server out of traffic until its checks pass (HAProxy 3.1+ init-state)', () => {
+    for (const name of ['primary', 'replicas']) {
+      const lines = section(name).split('\n');
+      const block = lines.indexOf('.if version_atleast(3.1)');
+      expect(lines.slice(block, block + 3), name).toEqual([
+        '.if version_atleast(3.1)',
+        '    default-server init-state fully-down',
+        '.endif',
+      ]);
+      // default-server applies only to the servers after it.
+      expect(block, name).toBeLessThan(lines.findIndex((l) => l.startsWith('    server ')));
+    }
+  });
+
+  it('bounds DNS lookups and keeps the last address of a name that stops resolving', () => {
+    const dns = cfg.split('\n\n').find((s) => s.startsWith('resolvers platformdns'))!;
+    expect(dns.split('\n').slice(2)).toEqual([
+      '    resolve_retries 2',
+      '    timeout resolve 1s',
+      '    timeout retry 1s',
+      '    hold valid 5s',
+      '    hold nx 3600s',
+      '    hold timeout 3600s',
+      '    hold refused 3600s',
+      '    hold other 3600s',
+    ]);
+    expect(section('primary')).toContain('resolvers platformdns resolve-prefer ipv4');
   });
 
   it('has no resolvers section when the placement has no DNS server', () => {
