@@ -7,8 +7,10 @@ import LabOrderSequencer from './test/lab/lab-order';
 const tmp = resolve('.tmp/vitest');
 mkdirSync(tmp, { recursive: true });
 
-/** Files that need the shared lab (real servers on loopback); everything else is a unit file. */
+/** Files that need the shared lab (real servers on loopback). */
 const LAB_FILES = ['test/**/*.lab.test.ts'];
+/** Terraform against moto: minutes of waiting on moto, so it runs beside the lab files, not among the unit files. */
+const TERRAFORM_FILES = ['test/aws/terraform.test.ts'];
 
 export default defineConfig({
   test: {
@@ -20,7 +22,16 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: LAB_FILES, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...LAB_FILES, ...TERRAFORM_FILES],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'terraform', include: TERRAFORM_FILES, sequence: { groupOrder: 1 } },
       },
       {
         extends: true,

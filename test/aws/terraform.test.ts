@@ -9,8 +9,8 @@ import { fullSynthAws } from './helpers';
 /**
  * Terraform itself on the synthesized aws stack: init from a local plugin mirror,
  * validate, plan, apply against moto on 127.0.0.1, a second plan that must be empty
- * but for moto's known differences (MOTO_DIFFERENCES), then destroy. About 8 minutes
- * with the 36-instance fleet, nearly all of it waiting on moto.
+ * but for moto's known differences (MOTO_DIFFERENCES), then destroy. Nearly all of its
+ * time is spent waiting on moto.
  */
 
 const terraform = findTool('terraform');
@@ -57,6 +57,12 @@ const MOTO_DIFFERENCES: { type: RegExp; action: 'update' | 'replace'; attributes
     action: 'update',
     attributes: ['records'],
     reason: 'follows from the instance replacement above (its private IP is unknown until then)',
+  },
+  {
+    type: /^aws_cloudwatch_metric_alarm$/,
+    action: 'update',
+    attributes: ['dimensions'],
+    reason: "follows from the instance replacement above (the recovery alarm's InstanceId is unknown until then)",
   },
 ];
 
