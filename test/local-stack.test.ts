@@ -155,6 +155,11 @@ describe('local stack invariants', () => {
     }
   });
 
+  // A lookup of a dead member's name must not stall failover where the upstream resolver never answers.
+  it('bounds every container\'s DNS lookups to one try of one second', () => {
+    for (const c of containers) expect(c.dns_opts, c.name).toEqual(['timeout:1', 'attempts:1']);
+  });
+
   it('checks durations for the form Go prints (negative control)', () => {
     for (const good of ['0s', '5s', '59s', '1m0s', '1m30s', '10m0s', '1h0m0s', '2h5m9s']) {
       expect(good).toMatch(GO_DURATION);

@@ -128,6 +128,10 @@ export class DockerTarget extends Construct {
       env: Object.entries(node.env).map(([k, v]) => `${k}=${ctx.render(v)}`),
       upload: node.files.map((f) => ({ file: f.path, content: ctx.render(f.content), permissions: f.mode ?? '0644' })),
       networksAdvanced: [{ name: ctx.network.name, aliases: [node.name] }],
+      // Docker's embedded DNS forwards an unknown name upstream; where the upstream never answers (offline,
+      // broken resolvers) a lookup of a dead member took 20 s and stalled Patroni's failover past its bound.
+      // Bounded to about 2 s; see the README's "Failover and DNS on Docker".
+      dnsOpts: [...DNS_OPTIONS],
       ports: node.ports
         .filter((p) => p.hostPort !== undefined)
         .map((p) => ({ internal: p.port, external: p.hostPort!, ip: PUBLISH_HOST, protocol: p.protocol ?? 'tcp' })),
@@ -155,6 +159,9 @@ export class DockerTarget extends Construct {
     });
   }
 }
+
+/** resolv.conf options of every container: one try of one second per server. */
+export const DNS_OPTIONS = ['timeout:1', 'attempts:1'] as const;
 
 /**
  * A service: restarted unless stopped, and (unless an init job gates its
