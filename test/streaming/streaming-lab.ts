@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DataPlatform } from '../../constructs/data-platform';
+import { storageFormatArgs } from '../../constructs/kafka/storage-format';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { file } from '../helpers';
 import { asPostgres, findTool, run, start } from '../real-tools/tools';
@@ -63,7 +64,7 @@ export class StreamingLab {
     for (const broker of this.kafka.brokers) {
       const path = join(this.dir, `${broker.name}.properties`);
       writeFileSync(path, file(broker, '/etc/kafka/server.properties'));
-      const format = run(this.java('kafka.tools.StorageTool', ['format', '-g', '-t', clusterId, '-c', path]), 60_000);
+      const format = run(this.java('kafka.tools.StorageTool', storageFormatArgs(clusterId, path)), 60_000);
       if (format.code !== 0) throw new Error(`kafka-storage format failed: ${format.output}`);
       this.processes.push(start([tools.java!, '-Xms256m', '-Xmx256m', '-cp', `${libs}/*`, 'kafka.Kafka', path]));
     }
