@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { LabNode } from '../../scripts/lab/plan';
-import { startLab, stopLab, type RunningLab } from '../../scripts/lab/runtime';
+import { startLab, stopLab, type RunningLab, type StartOptions } from '../../scripts/lab/runtime';
 import { LAB_TOOLS } from '../../scripts/lab/tools';
 import { findTool, haveTools } from '../real-tools/tools';
 
@@ -31,13 +30,13 @@ export function labInstalled(): boolean {
  * on process exit. Its folder is removed on success and kept (with logs) when
  * a test failed.
  */
-export function useLab(opts: { basePort: number; include?: (node: LabNode) => boolean }): () => RunningLab {
+export function useLab(opts: Omit<StartOptions, 'root' | 'progress'>): () => RunningLab {
   let lab: RunningLab | undefined;
   let failed = false;
   const killOnExit = () => lab && stopLab(lab, { keepRoot: true });
   beforeAll(async () => {
     process.once('exit', killOnExit);
-    lab = await startLab({ root: mkdtempSync('/tmp/dplab-test-'), basePort: opts.basePort, include: opts.include });
+    lab = await startLab({ ...opts, root: mkdtempSync('/tmp/dplab-test-') });
   }, 180_000);
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail') failed = true;
