@@ -11,8 +11,8 @@ import { DataPlatform, type DataPlatformProps } from '../../constructs/data-plat
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { DEMO_STREAMS } from '../../constructs/cdc/streams';
-import { GENERATED_ID_BYTES, resolveIds } from '../../constructs/platform/generated-ids';
-import { resolveSecrets } from '../../constructs/platform/secrets';
+import { GENERATED_ID_BYTES, idFromBytes, resolveIds } from '../../constructs/platform/generated-ids';
+import { resolveSecrets, secretFromBytes } from '../../constructs/platform/secrets';
 import { manifestNode, type TopologyManifest } from '../../constructs/platform/topology';
 import { nativeLaunch, type Launch } from './natives';
 import { LAB_TOOLS } from './tools';
@@ -57,12 +57,6 @@ export const LAB_SETTINGS: LabSettings = {
   monitoring: { scrapeIntervalSeconds: 5 },
 };
 
-/** Alphanumeric, like the Docker target's random_password values. */
-function generateSecret(length: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
-}
-
 export type LabSettings = Omit<DataPlatformProps, 'placement'>;
 
 export interface PlanOptions {
@@ -81,13 +75,9 @@ export function planLab(root: string, basePort: number, opts: PlanOptions = {}):
   const placement = new LoopbackPlacement(root, basePort);
   const platform = new DataPlatform(new RootConstruct(), 'platform', { ...(opts.settings ?? LAB_SETTINGS), placement });
   const v: LabValues = opts.values ?? {
-    secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)])),
-    // The form of the Docker target's random_id: 16 bytes, unpadded base64url.
+    secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, secretFromBytes(randomBytes(s.length ?? 32))])),
     ids: Object.fromEntries(
-      platform.generatedIds.map((g) => [
-        g.name,
-        opts.ids?.[g.name] ?? randomBytes(GENERATED_ID_BYTES).toString('base64url'),
-      ]),
+      platform.generatedIds.map((g) => [g.name, opts.ids?.[g.name] ?? idFromBytes(randomBytes(GENERATED_ID_BYTES))]),
     ),
   };
   const resolve = (text: string) =>
