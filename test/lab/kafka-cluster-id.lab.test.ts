@@ -19,8 +19,14 @@ const TOPIC = 'cluster-id-probe';
  * runtime (the same format command as every target) on a cluster ID that
  * begins with '-'.
  */
+const installed = (path: string) => (existsSync(path) ? path : undefined);
+
 describe.runIf(
-  haveTools({ java: findTool(LAB_TOOLS.java), 'Kafka jars': existsSync(LAB_TOOLS.kafkaLibs) ? 'ok' : undefined }),
+  haveTools({
+    java: findTool(LAB_TOOLS.java),
+    'Kafka jars': installed(LAB_TOOLS.kafkaLibs),
+    'JMX exporter agent': installed(LAB_TOOLS.jmxAgent),
+  }),
 )('lab: a Kafka cluster ID that begins with "-"', () => {
   const lab = useLab({
     basePort: 23600,
