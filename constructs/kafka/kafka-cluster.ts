@@ -11,6 +11,7 @@ import {
   type KafkaNodeRef,
   type KafkaRole,
 } from './server-properties';
+import { storageFormatArgs } from './storage-format';
 import { renderTopicsScript, resolveTopics, type KafkaTopic, type ResolvedTopic } from './topics';
 
 export interface KafkaClusterProps {
@@ -95,7 +96,7 @@ export class KafkaCluster extends Construct {
         command: [
           '/bin/bash',
           '-c',
-          `set -e; KAFKA_OPTS= ${BIN}/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config ${CONFIG_PATH}; ` +
+          `set -e; KAFKA_OPTS= ${BIN}/kafka-storage.sh ${storageFormatArgs('"$CLUSTER_ID"', CONFIG_PATH).join(' ')}; ` +
             `export KAFKA_HEAP_OPTS="-Xms${heapMb}m -Xmx${heapMb}m"; exec ${BIN}/kafka-server-start.sh ${CONFIG_PATH}`,
         ],
         env: { CLUSTER_ID: clusterId },

@@ -8,7 +8,10 @@
  *
  * The value is 16 bytes in unpadded base64url (22 characters): the form
  * of Kafka's cluster and directory IDs, and safe unquoted in every format the
- * platform renders.
+ * platform renders. Unlike Kafka's own `Uuid.randomUuid()` it may begin with
+ * '-' (1 time in 64) or '_': a command must take it attached to its option
+ * (`--cluster-id=ID`), never as the next argument (issue 15;
+ * test/platform/generated-values.test.ts checks every consumer).
  */
 
 export interface GeneratedIdSpec {
@@ -20,6 +23,11 @@ export interface GeneratedIdSpec {
 
 /** Random bytes behind every generated ID. */
 export const GENERATED_ID_BYTES = 16;
+
+/** The ID made of `bytes`, as Terraform's `random_id.b64_url` makes it. */
+export function idFromBytes(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
+}
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 const PLACEHOLDER = /\{\{id:([a-z][a-z0-9-]*)\}\}/g;

@@ -19,6 +19,14 @@ export interface SecretSpec {
   readonly length?: number;
 }
 
+/** Characters of every generated secret: Terraform's `random_password` with `special = false`, and the lab's. */
+export const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A secret of `bytes.length` characters made of `bytes`, as the lab makes it. */
+export function secretFromBytes(bytes: Uint8Array): string {
+  return [...bytes].map((b) => SECRET_ALPHABET[b % SECRET_ALPHABET.length]).join('');
+}
+
 const NAME = /^[a-z][a-z0-9-]*$/;
 const PLACEHOLDER = /\{\{secret:([a-z][a-z0-9-]*)\}\}/g;
 

@@ -3,7 +3,7 @@
  * the configs the renderers produce.
  *
  *   npm run lab -- up       start everything; prints the topology manifest path
- *   npm run lab -- status   each node, its pid and whether it is ready
+ *   npm run lab -- status   each node, its pid, and whether it is ready (a job: done, with its exit code)
  *   npm run lab -- down     stop everything and remove the lab folder
  *
  * LAB_BASE_PORT (default 21000) is the first of the ports the lab takes.
@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { resolve } from 'node:path';
 import { planLab } from './plan';
 import { readState, startLab, stopLab } from './runtime';
+import { formatStatus, labStatus } from './status';
 
 const POINTER = resolve('.tmp/lab/current.json');
 const basePort = Number(process.env.LAB_BASE_PORT ?? 21000);
@@ -48,12 +49,7 @@ async function status(): Promise<void> {
   const root = currentRoot();
   if (!root) return console.log('no lab is up');
   const state = readState(root);
-  const plan = planLab(root, state.basePort, state.values);
-  for (const node of plan.nodes) {
-    const pid = state.pids[node.spec.name];
-    const ready = pid !== undefined && (await node.launch.ready());
-    console.log(`${node.spec.name.padEnd(14)} pid ${String(pid ?? '-').padEnd(8)} ${ready ? 'ready' : 'NOT READY'}`);
-  }
+  console.log(formatStatus(await labStatus(planLab(root, state.basePort, { values: state.values }), state)));
 }
 
 const commands: Record<string, () => Promise<void>> = { up, down, status };

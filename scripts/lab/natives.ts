@@ -5,6 +5,7 @@
  * writes config: what the lab adds are launch helpers (a plugin link, wrappers
  * for the image's Kafka tool scripts) at the paths the renderers chose.
  */
+import { storageFormatArgs } from '../../constructs/kafka/storage-format';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { findPort } from '../../constructs/platform/node-spec';
 import { LAB_TOOLS } from './tools';
@@ -209,17 +210,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
         argv: javaServer(node, ctx, 256, 'kafka.Kafka', config),
         env,
         helpers: [log4jConfig(ctx)],
-        prepare: [
-          javaTool(
-            'kafka.tools.StorageTool',
-            'format',
-            '--ignore-formatted',
-            '--cluster-id',
-            ctx.env.CLUSTER_ID!,
-            '--config',
-            config,
-          ),
-        ],
+        prepare: [javaTool('kafka.tools.StorageTool', ...storageFormatArgs(ctx.env.CLUSTER_ID!, config))],
         ready: tcpProbe(listener.port),
         readyWithinSeconds: 60,
         probeDescription: `TCP 127.0.0.1:${listener.port}`,

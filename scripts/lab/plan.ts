@@ -11,8 +11,8 @@ import { DataPlatform, type DataPlatformProps } from '../../constructs/data-plat
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { DEMO_STREAMS } from '../../constructs/cdc/streams';
-import { GENERATED_ID_BYTES, resolveIds } from '../../constructs/platform/generated-ids';
-import { resolveSecrets } from '../../constructs/platform/secrets';
+import { GENERATED_ID_BYTES, idFromBytes, resolveIds } from '../../constructs/platform/generated-ids';
+import { resolveSecrets, secretFromBytes } from '../../constructs/platform/secrets';
 import { manifestNode, type TopologyManifest } from '../../constructs/platform/topology';
 import { nativeLaunch, type Launch } from './natives';
 import { LAB_TOOLS } from './tools';
@@ -48,7 +48,7 @@ export interface LabValues {
  * ClickHouse, MinIO) are left out, and CDC captures the Postgres streams only,
  * so that every node the lab plans is a node it runs.
  */
-export const LAB_SETTINGS: Omit<DataPlatformProps, 'placement'> = {
+export const LAB_SETTINGS: LabSettings = {
   postgres: { patroni: { binDir: LAB_TOOLS.pgBin } },
   mongo: false,
   clickhouse: false,
@@ -57,23 +57,27 @@ export const LAB_SETTINGS: Omit<DataPlatformProps, 'placement'> = {
   monitoring: { scrapeIntervalSeconds: 5 },
 };
 
-/** Alphanumeric, like the Docker target's random_password values. */
-function generateSecret(length: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
+export type LabSettings = Omit<DataPlatformProps, 'placement'>;
+
+export interface PlanOptions {
+  /** Those of an existing lab (to restart its nodes). @default new ones are generated */
+  readonly values?: LabValues;
+  /** Generated IDs to use instead of random ones, e.g. to force a value in a test. @default none */
+  readonly ids?: Readonly<Record<string, string>>;
+  /**
+   * @default LAB_SETTINGS. A lab up with other settings is re-planned by nothing
+   * but its starter (`lab status` and the chaos driver assume LAB_SETTINGS).
+   */
+  readonly settings?: LabSettings;
 }
 
-/**
- * @param values those of an existing lab (to restart its nodes); omitted, new ones are generated
- */
-export function planLab(root: string, basePort: number, values?: LabValues): LabPlan {
+export function planLab(root: string, basePort: number, opts: PlanOptions = {}): LabPlan {
   const placement = new LoopbackPlacement(root, basePort);
-  const platform = new DataPlatform(new RootConstruct(), 'platform', { ...LAB_SETTINGS, placement });
-  const v: LabValues = values ?? {
-    secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)])),
-    // The form of the Docker target's random_id: 16 bytes, unpadded base64url.
+  const platform = new DataPlatform(new RootConstruct(), 'platform', { ...(opts.settings ?? LAB_SETTINGS), placement });
+  const v: LabValues = opts.values ?? {
+    secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, secretFromBytes(randomBytes(s.length ?? 32))])),
     ids: Object.fromEntries(
-      platform.generatedIds.map((g) => [g.name, randomBytes(GENERATED_ID_BYTES).toString('base64url')]),
+      platform.generatedIds.map((g) => [g.name, opts.ids?.[g.name] ?? idFromBytes(randomBytes(GENERATED_ID_BYTES))]),
     ),
   };
   const resolve = (text: string) =>

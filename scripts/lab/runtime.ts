@@ -6,16 +6,25 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { materialize, planLab, type LabNode, type LabPlan, type LabValues } from './plan';
+import { materialize, planLab, type LabNode, type LabPlan, type LabValues, type PlanOptions } from './plan';
 import { tcpProbe } from './natives';
 import { labAlive } from './procs';
 
 export interface LabState {
   readonly root: string;
   readonly basePort: number;
+  /** Services: the pid of each running one. */
   readonly pids: Record<string, number>;
+  /** One-shot jobs: each one started, with its exit code once it ended. */
+  readonly jobs: Record<string, JobRun>;
   /** This run's secrets and generated IDs, for restarts and for clients such as the chaos workloads (the file is mode 0600). */
   readonly values: LabValues;
+}
+
+export interface JobRun {
+  readonly pid: number;
+  /** Absent while it runs; null when a signal ended it (as at its time limit). */
+  readonly exitCode?: number | null;
 }
 
 export interface RunningLab extends LabState {
@@ -89,8 +98,9 @@ export function spawnNode(root: string, node: LabNode): number {
   return startProcess(root, node).pid!;
 }
 
-/** Runs a one-shot job to completion, failing with its log if it exits non-zero or runs too long. */
-async function runJob(root: string, node: LabNode, child: ChildProcess): Promise<void> {
+/** Runs a one-shot job to completion, recording its exit code; fails with its log if it exits non-zero or runs too long. */
+async function runJob(state: LabState, node: LabNode, child: ChildProcess): Promise<void> {
+  const { root } = state;
   const limit = node.launch.readyWithinSeconds;
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => {
@@ -99,6 +109,8 @@ async function runJob(root: string, node: LabNode, child: ChildProcess): Promise
     }, limit * 1000);
     child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
   });
+  state.jobs[node.spec.name] = { pid: child.pid!, exitCode: code };
+  writeState(state);
   if (code !== 0) {
     throw new Error(
       `lab: job ${node.spec.name} ${code === null ? `did not finish within ${limit} s` : `exited ${code}`}. ` +
@@ -124,7 +136,7 @@ async function waitReady(root: string, node: LabNode, pid: number): Promise<void
   );
 }
 
-export interface StartOptions {
+export interface StartOptions extends Pick<PlanOptions, 'ids' | 'settings'> {
   readonly root: string;
   readonly basePort: number;
   /** Only nodes for which this holds (and what they depend on) are started. @default every node */
@@ -138,7 +150,7 @@ export interface StartOptions {
  * On failure everything started is stopped and the root is kept for diagnosis.
  */
 export async function startLab(opts: StartOptions): Promise<RunningLab> {
-  const plan = planLab(opts.root, opts.basePort);
+  const plan = planLab(opts.root, opts.basePort, { ids: opts.ids, settings: opts.settings });
   const wanted = selectNodes(plan, opts.include);
   for (const node of wanted) {
     for (const port of node.spec.ports) {
@@ -152,7 +164,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   materialize(plan, serviceUser());
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
   const pids: Record<string, number> = {};
-  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, values: plan.values };
+  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, jobs: {}, values: plan.values };
   const ready = new Map<string, Promise<void>>();
   const t0 = Date.now();
   try {
@@ -164,7 +176,9 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
           const startedAt = Date.now();
           const child = startProcess(plan.root, node);
           if (node.launch.job) {
-            await runJob(plan.root, node, child);
+            state.jobs[node.spec.name] = { pid: child.pid! };
+            writeState(state);
+            await runJob(state, node, child);
           } else {
             pids[node.spec.name] = child.pid!;
             writeState(state);

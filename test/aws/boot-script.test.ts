@@ -19,7 +19,7 @@ const STUBS: Record<string, string> = {
 case "$*" in
   *secretsmanager*dp/postgres-app*) echo "$APP_PASSWORD" ;;
   *secretsmanager*) echo Secret0123456789 ;;
-  *ssm*) echo Zx_9-clusterIdAbCdEfGh ;;
+  *ssm*) echo "$CLUSTER_ID" ;;
   *) exit 2 ;;
 esac`,
   docker: `echo "docker $*" >>"$LOG"
@@ -62,7 +62,14 @@ interface StubNode {
 const POOLER: StubNode = { name: 'pgbouncer', volumes: 'data' };
 
 function boot(
-  options: { appPassword?: string; template?: string; oneShot?: boolean; jobExit?: number; nodes?: StubNode[] } = {},
+  options: {
+    appPassword?: string;
+    clusterId?: string;
+    template?: string;
+    oneShot?: boolean;
+    jobExit?: number;
+    nodes?: StubNode[];
+  } = {},
 ): Run {
   const dir = scratch(`boot-${Math.random().toString(36).slice(2)}`);
   const root = join(dir, 'opt');
@@ -131,6 +138,7 @@ function boot(
       LOG: log,
       CREATED: created,
       APP_PASSWORD: options.appPassword ?? 'AppPassw0rdFromSecretsManager',
+      CLUSTER_ID: options.clusterId ?? 'Zx_9-clusterIdAbCdEfGh',
       JOB_EXIT: String(options.jobExit ?? 0),
     },
   });
@@ -180,6 +188,14 @@ describe('boot.sh (stubbed AWS CLI and Docker)', () => {
       'docker start pgbouncer',
     ]);
     expect(run.stderr).toContain(`127.0.0.1:${dependencyPort} is up`);
+  });
+
+  it('renders generated IDs that begin with "-" or "_" as they are', () => {
+    for (const clusterId of ['-fX0uk1PAQTOsccHQ2WRmg', '_-_-_-_-_-_-_-_-_-_-_w']) {
+      const run = boot({ clusterId });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.created.pgbouncer?.Env).toEqual([`ID=${clusterId}`]);
+    }
   });
 
   it('refuses a secret value that is unsafe to substitute', () => {

@@ -94,7 +94,7 @@ describe('LabDriver', () => {
 
   it("stops with SIGTERM to the node's main process, which takes its children along", async () => {
     const [main, child] = await dummy('x');
-    writeState({ root, basePort: 0, pids: { x: main! }, values: { secrets: {}, ids: {} } });
+    writeState({ root, basePort: 0, pids: { x: main! }, jobs: {}, values: { secrets: {}, ids: {} } });
     const t0 = Date.now();
     await new LabDriver(root).act('stop', node('x'));
     expect([main, child].filter((p) => labAlive(p!))).toEqual([]);

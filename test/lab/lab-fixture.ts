@@ -47,7 +47,11 @@ async function waitForBringUp(root: string): Promise<RunningLab> {
     );
   }
   const state = readState(root);
-  return { ...state, plan: planLab(root, state.basePort, state.values), manifestPath: join(root, 'topology.json') };
+  return {
+    ...state,
+    plan: planLab(root, state.basePort, { values: state.values }),
+    manifestPath: join(root, 'topology.json'),
+  };
 }
 
 async function until(what: string, check: () => Promise<string | undefined>): Promise<void> {

@@ -5,6 +5,11 @@ import { findTool, haveTools } from '../real-tools/tools';
 
 /** First port of the shared lab; the lab takes about 40 from here. */
 export const LAB_BASE_PORT = 23000;
+/**
+ * The shared lab's Kafka cluster ID. It begins with '-', as 1 generated ID in 64 does: forced, so every run
+ * formats and serves on such an ID rather than by luck (test/lab/kafka-cluster-id.lab.test.ts).
+ */
+export const LAB_KAFKA_CLUSTER_ID = '-fX0uk1PAQTOsccHQ2WRmg';
 /** In the lab root: the bring-up's outcome, written once. */
 export const BRING_UP_FILE = 'bring-up.json';
 /** In the lab root: present when bring-up or a lab test failed, so the folder and its logs are kept. */

@@ -17,6 +17,7 @@ import {
   BRING_UP_FILE,
   FAILED_FILE,
   LAB_BASE_PORT,
+  LAB_KAFKA_CLUSTER_ID,
   LAB_ROOT_ENV,
   labInstalled,
   type BringUp,
@@ -41,7 +42,7 @@ export default function setup(project: TestProject): () => Promise<void> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
   const record = (outcome: BringUp) => writeFileSync(join(root, BRING_UP_FILE), JSON.stringify(outcome));
-  const bringUp = startLab({ root, basePort: LAB_BASE_PORT }).then(
+  const bringUp = startLab({ root, basePort: LAB_BASE_PORT, ids: { 'kafka-cluster-id': LAB_KAFKA_CLUSTER_ID } }).then(
     (lab) => record({ ok: true, seconds: seconds(), nodes: lab.plan.nodes.length }),
     (error: Error) => {
       writeFileSync(join(root, FAILED_FILE), 'bring-up\n');
