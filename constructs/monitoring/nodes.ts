@@ -76,7 +76,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     volumes: [{ name: 'data', path: PROMETHEUS_PATHS.data }],
     stateful: true,
     health: { test: wget(MONITORING_PORTS.prometheus, '/-/ready'), startPeriodSeconds: 30 },
-    memoryMb: 512,
+    memoryMb: 192,
     dependsOn: ['alertmanager'],
   };
   const alertmanager: NodeSpec = {
@@ -92,7 +92,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     volumes: [{ name: 'data', path: ALERTMANAGER_PATHS.data }],
     stateful: true,
     health: { test: wget(MONITORING_PORTS.alertmanager, '/-/healthy') },
-    memoryMb: 128,
+    memoryMb: 64,
     dependsOn: [],
   };
   const grafana: NodeSpec = {
@@ -131,7 +131,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
       test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${MONITORING_PORTS.grafana}/api/health`],
       startPeriodSeconds: 30,
     },
-    memoryMb: 256,
+    memoryMb: 192,
     dependsOn: ['prometheus'],
   };
   return [alertmanager, prometheus, grafana];

@@ -48,7 +48,7 @@ async function status(): Promise<void> {
   const root = currentRoot();
   if (!root) return console.log('no lab is up');
   const state = readState(root);
-  const plan = planLab(root, state.basePort, state.values);
+  const plan = planLab(root, state.basePort, state.values, state.profile);
   for (const node of plan.nodes) {
     const pid = state.pids[node.spec.name];
     const ready = pid !== undefined && (await node.launch.ready());

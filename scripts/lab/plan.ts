@@ -8,6 +8,7 @@ import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../../constructs/data-platform';
+import type { Profile } from '../../constructs/profiles';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { DEMO_STREAMS } from '../../constructs/cdc/streams';
@@ -65,10 +66,11 @@ function generateSecret(length: number): string {
 
 /**
  * @param values those of an existing lab (to restart its nodes); omitted, new ones are generated
+ * @param profile the platform profile the lab's settings apply over
  */
-export function planLab(root: string, basePort: number, values?: LabValues): LabPlan {
+export function planLab(root: string, basePort: number, values?: LabValues, profile: Profile = 'default'): LabPlan {
   const placement = new LoopbackPlacement(root, basePort);
-  const platform = new DataPlatform(new RootConstruct(), 'platform', { ...LAB_SETTINGS, placement });
+  const platform = new DataPlatform(new RootConstruct(), 'platform', { ...LAB_SETTINGS, profile, placement });
   const v: LabValues = values ?? {
     secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, generateSecret(s.length ?? 32)])),
     // The form of the Docker target's random_id: 16 bytes, unpadded base64url.

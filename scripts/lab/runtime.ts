@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Profile } from '../../constructs/profiles';
 import { materialize, planLab, type LabNode, type LabPlan, type LabValues } from './plan';
 import { tcpProbe } from './natives';
 import { labAlive } from './procs';
@@ -13,6 +14,8 @@ import { labAlive } from './procs';
 export interface LabState {
   readonly root: string;
   readonly basePort: number;
+  /** @default 'default' */
+  readonly profile?: Profile;
   readonly pids: Record<string, number>;
   /** This run's secrets and generated IDs, for restarts and for clients such as the chaos workloads (the file is mode 0600). */
   readonly values: LabValues;
@@ -129,6 +132,8 @@ export interface StartOptions {
   readonly basePort: number;
   /** Only nodes for which this holds (and what they depend on) are started. @default every node */
   readonly include?: (node: LabNode) => boolean;
+  /** The platform profile to run (see constructs/profiles.ts). @default 'default' */
+  readonly profile?: Profile;
   readonly progress?: (message: string) => void;
 }
 
@@ -138,7 +143,7 @@ export interface StartOptions {
  * On failure everything started is stopped and the root is kept for diagnosis.
  */
 export async function startLab(opts: StartOptions): Promise<RunningLab> {
-  const plan = planLab(opts.root, opts.basePort);
+  const plan = planLab(opts.root, opts.basePort, undefined, opts.profile);
   const wanted = selectNodes(plan, opts.include);
   for (const node of wanted) {
     for (const port of node.spec.ports) {
@@ -152,7 +157,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   materialize(plan, serviceUser());
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
   const pids: Record<string, number> = {};
-  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, values: plan.values };
+  const state: LabState = { root: plan.root, basePort: opts.basePort, profile: opts.profile, pids, values: plan.values };
   const ready = new Map<string, Promise<void>>();
   const t0 = Date.now();
   try {
