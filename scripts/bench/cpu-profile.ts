@@ -33,11 +33,11 @@ const RULES: readonly (readonly [string, string])[] = [
   ['/stacks/', 'this project: constructs and renderers'],
 ];
 
-const SPECIAL: Record<string, string> = {
-  '(idle)': 'idle: main thread waiting (tsx hooks worker, I/O)',
-  '(garbage collector)': 'garbage collection',
-  '(program)': 'V8 and native code',
-};
+const SPECIAL = new Map([
+  ['(idle)', 'idle: main thread waiting (tsx hooks worker, I/O)'],
+  ['(garbage collector)', 'garbage collection'],
+  ['(program)', 'V8 and native code'],
+]);
 
 /** Milliseconds per category, largest first. */
 export function categorize(profile: CpuProfile): { category: string; ms: number }[] {
@@ -47,7 +47,7 @@ export function categorize(profile: CpuProfile): { category: string; ms: number 
   const totals = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const leaf = byId.get(id)!;
-    let category: string | undefined = SPECIAL[leaf.callFrame.functionName];
+    let category = SPECIAL.get(leaf.callFrame.functionName);
     for (let cur: number | undefined = id; !category && cur !== undefined; cur = parent.get(cur)) {
       const url = byId.get(cur)!.callFrame.url;
       category = RULES.find(([part]) => url.includes(part))?.[1];
