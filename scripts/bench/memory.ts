@@ -7,6 +7,7 @@
  * their ratio, plus totals. Start it under the lab lock:
  *   flock /work/locks/lab.lock npm run bench:memory -- [--profile default|minimal] [--seconds 60]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { App } from 'cdktf';
@@ -16,6 +17,7 @@ import { LocalStack } from '../../stacks/local-stack';
 import { endpointOf, hostPort, labTarget, nodeNamed, nodesOf } from '../chaos/target';
 import { pgWrites } from '../chaos/workloads/pg-writes';
 import { startLab, stopLab } from '../lab/runtime';
+import { LAB_TOOLS } from '../lab/tools';
 import { snapshotProcs, treeMemory, treeOf } from './proc-memory';
 
 const { values: args } = parseArgs({
@@ -48,6 +50,7 @@ const lab = await startLab({ root: mkdtempSync('/tmp/dplab-mem-'), basePort: 250
 console.log(`lab up in ${((Date.now() - started) / 1000).toFixed(1)} s (profile ${profile})`);
 const peaks = new Map<string, { rssMb: number; pssMb: number; processes: number }>();
 let failed = false;
+let kafkaCheckMb = 0;
 try {
   const target = labTarget(lab.root);
   const manifest = target.manifest;
@@ -105,19 +108,41 @@ try {
   };
 
   writes.start();
-  for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline;) {
     await query().catch(() => undefined);
     await new Promise((r) => setTimeout(r, 2000));
   }
   const ops = await writes.stop();
   const acked = ops.filter((o) => o.ok).length;
   // Let the last events through Debezium before the final samples.
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline && events < acked; ) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline && events < acked;) {
     await new Promise((r) => setTimeout(r, 500));
   }
   await consumer.disconnect();
   sample();
   clearInterval(sampler);
+  // Docker runs each broker's health check, a JVM tool with the image's default tool heap, inside the
+  // broker's container every 15 s, so its peak counts into the broker's. GNU time reports its peak RSS.
+  const broker = nodesOf(manifest, 'kafka').find((n) => n.endpoints.internal)!;
+  const check = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%M',
+      LAB_TOOLS.java,
+      '-Xmx256M',
+      '-cp',
+      `${LAB_TOOLS.kafkaLibs}/*`,
+      'org.apache.kafka.tools.BrokerApiVersionsCommand',
+      '--bootstrap-server',
+      endpointOf(broker, 'internal'),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  kafkaCheckMb = Number(check.stderr.trim().split('\n').at(-1)) / 1024;
+  console.log(
+    `kafka health check (JVM tool, exit ${check.status}): peak RSS ${kafkaCheckMb.toFixed(0)} MiB, added to each broker's peak`,
+  );
   console.log(
     `workload ${seconds} s: ${acked} writes acknowledged through PgBouncer (${ops.length - acked} failed), ` +
       `${events} CDC events read from Kafka, ${queries} Prometheus queries (${upTargets} targets up)`,
@@ -136,9 +161,13 @@ let measuredLimitSum = 0;
 let pssSum = 0;
 for (const [name, spec] of limits) {
   limitSum += spec.memoryMb;
-  const peak = peaks.get(name);
+  const measured = peaks.get(name);
+  const extra = spec.component === 'kafka' ? kafkaCheckMb : 0;
+  const peak = measured && { ...measured, pssMb: measured.pssMb + extra, rssMb: measured.rssMb + extra };
   if (!peak) {
-    console.log(`${name.padEnd(22)} ${mb(spec.memoryMb)}      -      -         -  not run: ${UNMEASURED[spec.component] ?? 'not in the lab'}`);
+    console.log(
+      `${name.padEnd(22)} ${mb(spec.memoryMb)}      -      -         -  not run: ${UNMEASURED[spec.component] ?? 'not in the lab'}`,
+    );
     continue;
   }
   measuredLimitSum += spec.memoryMb;
