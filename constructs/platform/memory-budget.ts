@@ -11,11 +11,17 @@ export function serviceMemoryMb(nodes: readonly NodeSpec[]): number {
  * on one host of `budgetMb`: the Docker target puts every node on one machine.
  * @param setting the setting that holds the budget, named in the error
  */
-export function checkMemoryBudget(nodes: readonly NodeSpec[], budgetMb: number, setting: string, profile: string): void {
+export function checkMemoryBudget(
+  nodes: readonly NodeSpec[],
+  budgetMb: number,
+  setting: string,
+  profile: string,
+): void {
   const total = serviceMemoryMb(nodes);
   if (total <= budgetMb) return;
   const byComponent = new Map<string, number>();
-  for (const n of nodes.filter((x) => !x.oneShot)) byComponent.set(n.component, (byComponent.get(n.component) ?? 0) + n.memoryMb);
+  for (const n of nodes.filter((x) => !x.oneShot))
+    byComponent.set(n.component, (byComponent.get(n.component) ?? 0) + n.memoryMb);
   const largest = [...byComponent]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)

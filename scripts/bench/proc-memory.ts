@@ -39,7 +39,7 @@ export function snapshotProcs(): ProcSnapshot {
 export function treeOf(snap: ProcSnapshot, roots: readonly number[], marker?: string): number[] {
   const found = new Set(roots.filter((pid) => snap.stats.some((s) => s.pid === pid)));
   if (marker) for (const [pid, cmd] of snap.cmdlines) if (cmd.includes(marker)) found.add(pid);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of snap.stats) {
       if (!found.has(s.pid) && found.has(s.ppid)) {

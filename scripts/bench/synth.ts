@@ -30,7 +30,9 @@ if (process.argv[2] === '--profile') {
     const dir = mkdtempSync(join('.tmp', `synth-prof-${mode}-`));
     measure(mode, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     // The first file is the main thread's (tsx's hooks worker writes a second one).
-    const main = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()[0]!;
+    const main = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort()[0]!;
     const profile = JSON.parse(readFileSync(join(dir, main), 'utf8')) as CpuProfile;
     profiles[mode] = new Map(categorize(profile).map((c) => [c.category, c.ms]));
     console.log(`${mode} profile: ${join(dir, main)}`);
@@ -40,7 +42,9 @@ if (process.argv[2] === '--profile') {
   console.log(`\n${'main thread, ms'.padEnd(62)} ${'floor'.padStart(6)} ${'synth'.padStart(6)} ${'extra'.padStart(6)}`);
   for (const [category, ms] of synth) {
     const f = floor.get(category) ?? 0;
-    console.log(`${category.padEnd(62)} ${f.toFixed(0).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms - f).toFixed(0).padStart(6)}`);
+    console.log(
+      `${category.padEnd(62)} ${f.toFixed(0).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms - f).toFixed(0).padStart(6)}`,
+    );
   }
   console.log(`${'total'.padEnd(62)} ${sum(floor).toFixed(0).padStart(6)} ${sum(synth).toFixed(0).padStart(6)}`);
   process.exit(0);
@@ -72,4 +76,6 @@ for (const [name, rs] of Object.entries(results)) {
 }
 const over = stats(results.synth.map((r, i) => r.ms - results.floor[i]!.ms));
 const ratio = stats(results.synth.map((r, i) => r.ms / results.floor[i]!.ms));
-console.log(`${'synth minus floor'.padEnd(34)} wall ms median ${over.median.toFixed(0)}   synth/floor median ${ratio.median.toFixed(2)}`);
+console.log(
+  `${'synth minus floor'.padEnd(34)} wall ms median ${over.median.toFixed(0)}   synth/floor median ${ratio.median.toFixed(2)}`,
+);

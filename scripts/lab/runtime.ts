@@ -157,7 +157,13 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   materialize(plan, serviceUser());
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
   const pids: Record<string, number> = {};
-  const state: LabState = { root: plan.root, basePort: opts.basePort, profile: opts.profile, pids, values: plan.values };
+  const state: LabState = {
+    root: plan.root,
+    basePort: opts.basePort,
+    profile: opts.profile,
+    pids,
+    values: plan.values,
+  };
   const ready = new Map<string, Promise<void>>();
   const t0 = Date.now();
   try {

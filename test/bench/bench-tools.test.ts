@@ -9,7 +9,10 @@ describe('memory of a process tree (bench:memory)', () => {
   const marker = `bench-tools-${process.pid}`;
   const shell = spawn(
     'sh',
-    ['-c', `node -e "globalThis.b = Buffer.alloc(64 << 20, 1); console.log('up'); setInterval(() => {}, 1000)" ${marker}; :`],
+    [
+      '-c',
+      `node -e "globalThis.b = Buffer.alloc(64 << 20, 1); console.log('up'); setInterval(() => {}, 1000)" ${marker}; :`,
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   afterAll(() => void (shell.pid && process.kill(shell.pid, 'SIGKILL')));

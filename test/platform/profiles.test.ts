@@ -64,7 +64,9 @@ describe('memory budget, checked at synth', () => {
       /the services' memory limits add up to \d+ MiB, over the 8192 MiB of memoryBudgetMb \(profile 'default'; largest: patroni 12288/,
     );
     expect(() =>
-      localStack({ settings: { profile: 'minimal', kafka: { brokers: 3, replicationFactor: 3, minInsyncReplicas: 2 } } }),
+      localStack({
+        settings: { profile: 'minimal', kafka: { brokers: 3, replicationFactor: 3, minInsyncReplicas: 2 } },
+      }),
     ).toThrow(/over the 3072 MiB of memoryBudgetMb \(profile 'minimal'/);
   });
 
