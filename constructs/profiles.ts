@@ -38,9 +38,8 @@ export const PROFILES = {
   minimal: {
     budgetMb: 3072,
     settings: {
-      etcd: { memoryMb: 96 },
       postgres: { patroni: { members: 2 } },
-      kafka: { brokers: 1, replicationFactor: 1, minInsyncReplicas: 1 },
+      kafka: { brokers: 1, replicationFactor: 1, minInsyncReplicas: 1, heapMb: 160, memoryMb: 512 },
       cdc: { workers: 1, streams: DEMO_STREAMS.filter((s) => s.source === 'postgres') },
       mongo: false,
       clickhouse: false,

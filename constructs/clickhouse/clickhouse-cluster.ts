@@ -40,7 +40,7 @@ export interface ClickHouseClusterProps {
   readonly user?: string;
   /** HTTP host port of replica 1 (127.0.0.1); replica n uses httpHostPort + n - 1. @default 8123 */
   readonly httpHostPort?: number;
-  /** @default 640; the server limits itself to 80 % of it */
+  /** @default 512; the server limits itself to 80 % of it */
   readonly memoryMb?: number;
   /** @default IMAGES.clickhouse */
   readonly image?: ImageRef;
@@ -121,7 +121,7 @@ export class ClickHouseCluster extends Construct {
     }));
 
     const image = checkPinned('clickhouse.image', props.image ?? IMAGES.clickhouse);
-    const memoryMb = checkInt('clickhouse.memoryMb', props.memoryMb ?? 640, { min: 512 });
+    const memoryMb = checkInt('clickhouse.memoryMb', props.memoryMb ?? 512, { min: 512 });
     const names = Array.from({ length: replicaCount }, (_, i) => `clickhouse-${i + 1}`);
     const servers = names.map((name, i): NodeSpec => ({
       name,

@@ -131,7 +131,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
       test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${MONITORING_PORTS.grafana}/api/health`],
       startPeriodSeconds: 30,
     },
-    memoryMb: 192,
+    memoryMb: 256,
     dependsOn: ['prometheus'],
   };
   return [alertmanager, prometheus, grafana];

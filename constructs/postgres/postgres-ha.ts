@@ -35,7 +35,7 @@ export interface PgbouncerProps {
   readonly image?: ImageRef;
   /** @default IMAGES.pgbouncerExporter */
   readonly exporterImage?: ImageRef;
-  /** @default 64 */
+  /** @default 32 */
   readonly memoryMb?: number;
 }
 
@@ -175,7 +175,7 @@ export class PostgresHa extends Construct {
       volumes: [],
       stateful: false,
       health: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(PGBOUNCER_PORT)] },
-      memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 64, { min: 32 }),
+      memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 32, { min: 32 }),
       dependsOn: [router],
       connectsTo: [
         { node: router, port: 'primary' },
