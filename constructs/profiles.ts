@@ -39,7 +39,7 @@ export const PROFILES = {
     budgetMb: 3072,
     settings: {
       postgres: { patroni: { members: 2 } },
-      kafka: { brokers: 1, replicationFactor: 1, minInsyncReplicas: 1, heapMb: 160, memoryMb: 512 },
+      kafka: { brokers: 1, replicationFactor: 1, minInsyncReplicas: 1 },
       cdc: { workers: 1, streams: DEMO_STREAMS.filter((s) => s.source === 'postgres') },
       mongo: false,
       clickhouse: false,

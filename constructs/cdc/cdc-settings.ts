@@ -47,7 +47,7 @@ export interface CdcProps {
   readonly restHostPort?: number;
   /** JVM heap per worker, at most 3/4 of memoryMb. @default 256 */
   readonly heapMb?: number;
-  /** @default 512 */
+  /** @default 640 */
   readonly memoryMb?: number;
   /** @default IMAGES.debeziumConnect */
   readonly image?: ImageRef;

@@ -40,7 +40,7 @@ export interface KafkaClusterProps {
   readonly hostPortBase?: number;
   /** JVM heap per node. At most half of memoryMb: Kafka lives on the page cache. @default 192 */
   readonly heapMb?: number;
-  /** @default 576 */
+  /** @default 640 */
   readonly memoryMb?: number;
   /** @default IMAGES.kafka */
   readonly image?: ImageRef;
@@ -223,7 +223,7 @@ function resolveSettings(props: KafkaClusterProps) {
         `min.insync.replicas ≥ RF stops every write when one broker is down; lower it to ≤ ${replicationFactor - 1}`,
     );
   }
-  const memoryMb = checkInt('kafka.memoryMb', props.memoryMb ?? 576, { min: 384 });
+  const memoryMb = checkInt('kafka.memoryMb', props.memoryMb ?? 640, { min: 384 });
   const heapMb = checkInt('kafka.heapMb', props.heapMb ?? 192, { min: 128 });
   if (heapMb * 2 > memoryMb) {
     throw new ValidationError(

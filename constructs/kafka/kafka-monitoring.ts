@@ -140,7 +140,7 @@ export function kafkaMonitoring(input: KafkaMonitoringInput): ComponentMonitorin
     volumes: [],
     stateful: false,
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${KAFKA_EXPORTER_PORT}/metrics`] },
-    memoryMb: 32,
+    memoryMb: 24,
     dependsOn: input.nodes.map((n) => n.name),
     // The brokers' internal listeners, and nothing else of theirs (AWS opens exactly these).
     connectsTo: input.nodes

@@ -92,7 +92,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     volumes: [{ name: 'data', path: ALERTMANAGER_PATHS.data }],
     stateful: true,
     health: { test: wget(MONITORING_PORTS.alertmanager, '/-/healthy') },
-    memoryMb: 64,
+    memoryMb: 48,
     dependsOn: [],
   };
   const grafana: NodeSpec = {

@@ -20,7 +20,7 @@ export interface HaproxyProps {
   readonly checkIntervalSeconds?: number;
   /** @default IMAGES.haproxy */
   readonly image?: ImageRef;
-  /** @default 64 */
+  /** @default 32 */
   readonly memoryMb?: number;
 }
 
@@ -128,7 +128,7 @@ export class PostgresHa extends Construct {
           `exec 3<>/dev/tcp/127.0.0.1/${HAPROXY_PORTS.metrics} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
         ],
       },
-      memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 64, { min: 32 }),
+      memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 32, { min: 32 }),
       dependsOn: patroniNames,
     };
 

@@ -254,7 +254,7 @@ describe('aws settings validation', () => {
 
   it('sizes nodes by memory unless the component is sized explicitly', () => {
     const type = (node: string) => instanceOf(node).instance_type;
-    expect(type('etcd-1')).toBe('t3.micro'); // 96 MiB + 512 MiB for the host
+    expect(type('etcd-1')).toBe('t3.micro'); // 64 MiB + 512 MiB for the host
     expect(type('patroni-1')).toBe('m6i.large'); // the stack's default sizing
   });
 });
