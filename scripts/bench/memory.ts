@@ -140,6 +140,8 @@ try {
     { encoding: 'utf8', timeout: 60_000 },
   );
   kafkaCheckMb = Number(check.stderr.trim().split('\n').at(-1)) / 1024;
+  if (!(kafkaCheckMb > 0))
+    throw new Error(`bench: no peak RSS from GNU time for the Kafka health check:\n${check.stderr}`);
   console.log(
     `kafka health check (JVM tool, exit ${check.status}): peak RSS ${kafkaCheckMb.toFixed(0)} MiB, added to each broker's peak`,
   );
