@@ -1,3 +1,5 @@
+// First: it must run before cdktf loads (see there).
+import './stacks/synth-process';
 import { App } from 'cdktf';
 import { AwsStack } from './stacks/aws-stack';
 import { LocalStack } from './stacks/local-stack';

@@ -14,6 +14,7 @@ import type { Placement } from './platform/placement';
 import { secretPlaceholder, type SecretSpec } from './platform/secrets';
 import { ValidationError } from './platform/validation';
 import { EtcdCluster, type EtcdClusterProps } from './postgres/etcd-cluster';
+import { checkProfile, overlay, PROFILES, type Profile } from './profiles';
 import { PostgresHa, type PostgresHaProps } from './postgres/postgres-ha';
 import { MinioStorage, type MinioProps } from './storage/minio';
 
@@ -25,6 +26,12 @@ import { MinioStorage, type MinioProps } from './storage/minio';
 export interface DataPlatformProps {
   /** Where nodes run: host names, ports and paths. Supplied by the stack or the lab, never by a component. */
   readonly placement: Placement;
+  /**
+   * A size of the whole platform (see profiles.ts): it fills in the settings
+   * below that are not given, and sets the local stack's memory budget.
+   * @default 'default': every component, every cluster HA, within 8 GiB
+   */
+  readonly profile?: Profile;
   /** @default 3 members, see EtcdClusterProps */
   readonly etcd?: EtcdClusterProps;
   /** @default 3 Patroni members behind HAProxy and PgBouncer, see PostgresHaProps */
@@ -57,6 +64,7 @@ export interface DataPlatformProps {
  */
 export class DataPlatform extends Construct implements PlatformContext {
   readonly placement: Placement;
+  readonly profile: Profile;
   readonly etcd: EtcdCluster;
   readonly postgres: PostgresHa;
   readonly objectStorage: ObjectStorageMode;
@@ -72,9 +80,11 @@ export class DataPlatform extends Construct implements PlatformContext {
   private readonly idList = new Map<string, GeneratedIdSpec>();
   private readonly bucketList = new Map<string, BucketSpec>();
 
-  constructor(scope: Construct, id: string, props: DataPlatformProps) {
+  constructor(scope: Construct, id: string, given: DataPlatformProps) {
     super(scope, id);
     providePlatform(this, this);
+    this.profile = checkProfile(given.profile ?? 'default');
+    const props = overlay(PROFILES[this.profile].settings, given);
     this.placement = props.placement;
     this.objectStorage = props.objectStorage ?? 'minio';
     this.etcd = new EtcdCluster(this, 'etcd', props.etcd);

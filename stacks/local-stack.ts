@@ -1,6 +1,9 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../constructs/data-platform';
+import { checkMemoryBudget } from '../constructs/platform/memory-budget';
+import { checkInt } from '../constructs/platform/validation';
+import { PROFILES } from '../constructs/profiles';
 import { DOCKER_DNS, NetworkPlacement } from '../constructs/platform/placement';
 import { DockerTarget, type DockerTargetProps } from '../constructs/targets/docker/docker-target';
 
@@ -9,6 +12,12 @@ export interface LocalStackProps {
   readonly settings?: Omit<DataPlatformProps, 'placement'>;
   /** @default see DockerTargetProps */
   readonly docker?: Omit<DockerTargetProps, 'platform'>;
+  /**
+   * What the services' memory limits may add up to, MiB: every container shares
+   * this one host, so synth fails if they could not all reach their limits.
+   * @default the profile's budget: 8192 (default), 3072 (minimal)
+   */
+  readonly memoryBudgetMb?: number;
 }
 
 /** The platform as containers on one Docker host (`cdktf deploy local`). State stays local. */
@@ -24,6 +33,9 @@ export class LocalStack extends TerraformStack {
       monitoring: { containerMetrics: true, ...props.settings?.monitoring },
       placement: new NetworkPlacement(DOCKER_DNS),
     });
+    const profile = this.platform.profile;
+    const budget = checkInt('memoryBudgetMb', props.memoryBudgetMb ?? PROFILES[profile].budgetMb, { min: 512 });
+    checkMemoryBudget(this.platform.nodes, budget, 'memoryBudgetMb', profile);
     this.target = new DockerTarget(this, 'docker', { ...props.docker, platform: this.platform });
   }
 }

@@ -139,7 +139,7 @@ describe('local stack invariants', () => {
   it('gives every service a healthcheck, a memory limit and a restart policy', () => {
     for (const c of services) {
       expect(c.healthcheck.test.length).toBeGreaterThan(1);
-      expect(c.memory).toBeGreaterThanOrEqual(64);
+      expect(c.memory).toBeGreaterThanOrEqual(24);
       expect(c.restart).toBe('unless-stopped');
     }
   });

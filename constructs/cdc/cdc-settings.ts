@@ -45,9 +45,9 @@ export interface CdcProps {
   readonly topicRetentionMs?: number;
   /** Host port of worker 1's REST API; worker n uses restHostPort + n - 1. @default 8083 */
   readonly restHostPort?: number;
-  /** JVM heap per worker. @default 384 */
+  /** JVM heap per worker, at most 3/4 of memoryMb. @default 256 */
   readonly heapMb?: number;
-  /** @default 768 */
+  /** @default 640 */
   readonly memoryMb?: number;
   /** @default IMAGES.debeziumConnect */
   readonly image?: ImageRef;

@@ -57,8 +57,8 @@ export class DebeziumConnect extends Construct {
     );
     const count = checkInt('cdc.workers', props.workers ?? 2, { min: 1, max: 9 });
     const image = checkPinned('cdc.image', props.image ?? IMAGES.debeziumConnect);
-    const memoryMb = checkInt('cdc.memoryMb', props.memoryMb ?? 768, { min: 512 });
-    const heapMb = checkInt('cdc.heapMb', props.heapMb ?? 384, { min: 256, max: Math.floor(memoryMb * 0.75) });
+    const memoryMb = checkInt('cdc.memoryMb', props.memoryMb ?? 640, { min: 384 });
+    const heapMb = checkInt('cdc.heapMb', props.heapMb ?? 256, { min: 256, max: Math.floor(memoryMb * 0.75) });
     const restHostPort = checkInt('cdc.restHostPort', props.restHostPort ?? CONNECT_REST_PORT, {
       min: 1024,
       max: 65535 - count,

@@ -18,7 +18,7 @@ import { monitorClickhouse } from './clickhouse-monitoring';
 export interface KeeperProps {
   /** Keeper nodes; odd, as a Raft quorum of an even count tolerates no more failures. @default 3 */
   readonly nodes?: number;
-  /** @default 256 */
+  /** @default 128 */
   readonly memoryMb?: number;
   /** @default IMAGES.clickhouseKeeper */
   readonly image?: ImageRef;
@@ -40,7 +40,7 @@ export interface ClickHouseClusterProps {
   readonly user?: string;
   /** HTTP host port of replica 1 (127.0.0.1); replica n uses httpHostPort + n - 1. @default 8123 */
   readonly httpHostPort?: number;
-  /** @default 1024 */
+  /** @default 512; the server limits itself to 80 % of it */
   readonly memoryMb?: number;
   /** @default IMAGES.clickhouse */
   readonly image?: ImageRef;
@@ -116,12 +116,12 @@ export class ClickHouseCluster extends Construct {
       volumes: [{ name: 'data', path: KEEPER_DATA }],
       stateful: true,
       health: { test: ['CMD', 'wget', '-qO-', `http://127.0.0.1:${KEEPER_PORTS.http}/ready`], startPeriodSeconds: 20 },
-      memoryMb: checkInt('clickhouse.keeper.memoryMb', k.memoryMb ?? 256, { min: 128 }),
+      memoryMb: checkInt('clickhouse.keeper.memoryMb', k.memoryMb ?? 128, { min: 128 }),
       dependsOn: [],
     }));
 
     const image = checkPinned('clickhouse.image', props.image ?? IMAGES.clickhouse);
-    const memoryMb = checkInt('clickhouse.memoryMb', props.memoryMb ?? 1024, { min: 768 });
+    const memoryMb = checkInt('clickhouse.memoryMb', props.memoryMb ?? 512, { min: 512 });
     const names = Array.from({ length: replicaCount }, (_, i) => `clickhouse-${i + 1}`);
     const servers = names.map((name, i): NodeSpec => ({
       name,
@@ -136,6 +136,7 @@ export class ClickHouseCluster extends Construct {
             server: name,
             replicas: names,
             keepers: ensemble.map((m) => m.name),
+            memoryMb,
             placement: p,
           }),
         },

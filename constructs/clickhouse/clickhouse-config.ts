@@ -58,10 +58,14 @@ export function renderKeeperConfig(input: KeeperConfigInput): string {
   });
 }
 
+const MiB = 1024 * 1024;
+
 export interface ServerConfigInput {
   readonly server: string;
   readonly replicas: readonly string[];
   readonly keepers: readonly string[];
+  /** The server's memory limit; its own limit and its mark cache are sized from it. */
+  readonly memoryMb: number;
   readonly placement: Placement;
 }
 
@@ -79,8 +83,10 @@ export function renderServerConfig(input: ServerConfigInput): string {
     tcp_port: port(input.server, 'native'),
     interserver_http_port: port(input.server, 'interserver'),
     interserver_http_host: p.host(input.server),
-    // Sized from the container's memory limit, which the server reads from its cgroup.
-    max_server_memory_usage_to_ram_ratio: 0.8,
+    // From the node's limit, not the cgroup, so every target renders the same figure; 20 % stays
+    // for what the server does not track. The mark cache (5 GiB by default) gets an eighth.
+    max_server_memory_usage: Math.floor(input.memoryMb * 0.8) * MiB,
+    mark_cache_size: Math.floor(input.memoryMb / 8) * MiB,
     zookeeper: {
       node: input.keepers.map((k) => ({ host: p.host(k), port: p.port(k, 'client', KEEPER_PORTS.client) })),
     },

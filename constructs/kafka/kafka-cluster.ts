@@ -39,9 +39,9 @@ export interface KafkaClusterProps {
   readonly topics?: readonly KafkaTopic[];
   /** Host listener port of broker 1 (127.0.0.1); broker n uses hostPortBase + n - 1. @default 9092 */
   readonly hostPortBase?: number;
-  /** JVM heap per node. At most half of memoryMb: Kafka lives on the page cache. @default 384 */
+  /** JVM heap per node. At most half of memoryMb: Kafka lives on the page cache. @default 192 */
   readonly heapMb?: number;
-  /** @default 768 */
+  /** @default 640 */
   readonly memoryMb?: number;
   /** @default IMAGES.kafka */
   readonly image?: ImageRef;
@@ -224,8 +224,8 @@ function resolveSettings(props: KafkaClusterProps) {
         `min.insync.replicas ≥ RF stops every write when one broker is down; lower it to ≤ ${replicationFactor - 1}`,
     );
   }
-  const memoryMb = checkInt('kafka.memoryMb', props.memoryMb ?? 768, { min: 512 });
-  const heapMb = checkInt('kafka.heapMb', props.heapMb ?? 384, { min: 128 });
+  const memoryMb = checkInt('kafka.memoryMb', props.memoryMb ?? 640, { min: 384 });
+  const heapMb = checkInt('kafka.heapMb', props.heapMb ?? 192, { min: 128 });
   if (heapMb * 2 > memoryMb) {
     throw new ValidationError(
       `kafka.heapMb is ${heapMb} but kafka.memoryMb is ${memoryMb}: keep the heap at most half the memory limit ` +

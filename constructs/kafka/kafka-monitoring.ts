@@ -141,7 +141,7 @@ export function kafkaMonitoring(input: KafkaMonitoringInput): ComponentMonitorin
     volumes: [],
     stateful: false,
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${KAFKA_EXPORTER_PORT}/metrics`] },
-    memoryMb: 64,
+    memoryMb: 24,
     dependsOn: input.nodes.map((n) => n.name),
     // It watches the cluster as a whole, not one broker.
     host: OPS_HOST,

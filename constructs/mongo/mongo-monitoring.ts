@@ -72,7 +72,7 @@ export function mongoMonitoring(input: MongoMonitoringInput): ComponentMonitorin
       // The image is FROM scratch: no shell or HTTP client, so this only proves the binary runs;
       // Prometheus' `up` is the real liveness signal.
       health: { test: ['CMD', '/mongodb_exporter', '--version'] },
-      memoryMb: 64,
+      memoryMb: 24,
       dependsOn: [m.name],
       host: m.name,
     };

@@ -30,9 +30,12 @@ export interface MongoReplicaSetProps {
   readonly appUser?: string;
   /** Host port of member 1 (127.0.0.1, for `directConnection=true` clients); member n uses hostPortBase + n - 1. @default 27017 */
   readonly hostPortBase?: number;
-  /** WiredTiger cache per member; keep it well below memoryMb. @default 0.25 */
+  /**
+   * WiredTiger cache per member, GB: 0.25 up to half of memoryMb.
+   * @default MongoDB's own rule on the memory limit: the larger of 0.25 and half of (memoryMb − 1 GiB)
+   */
   readonly cacheSizeGb?: number;
-  /** Room for mongod, its cache and the mongosh health check. @default 640 */
+  /** Room for mongod, its cache and the mongosh health check. @default 512 */
   readonly memoryMb?: number;
   /** @default IMAGES.mongo */
   readonly image?: ImageRef;
@@ -81,8 +84,8 @@ export class MongoReplicaSet extends Construct {
     this.database = identifier('mongo.database', props.database ?? 'app');
     const appUser = identifier('mongo.appUser', props.appUser ?? 'app');
     const image = checkPinned('mongo.image', props.image ?? IMAGES.mongo);
-    const memoryMb = checkInt('mongo.memoryMb', props.memoryMb ?? 640, { min: 512 });
-    const cacheSizeGb = props.cacheSizeGb ?? 0.25;
+    const memoryMb = checkInt('mongo.memoryMb', props.memoryMb ?? 512, { min: 512 });
+    const cacheSizeGb = props.cacheSizeGb ?? Math.max(0.25, Math.floor(((memoryMb - 1024) / 2048) * 20) / 20);
     if (!(cacheSizeGb >= 0.25) || cacheSizeGb * 1024 > memoryMb / 2) {
       throw new ValidationError(
         `mongo.cacheSizeGb is ${cacheSizeGb} but mongo.memoryMb is ${memoryMb}: use 0.25 up to half the memory limit (${memoryMb / 2048} GB)`,

@@ -44,7 +44,7 @@ export function cadvisorMonitoring(p: Placement, image: ImageRef): ComponentMoni
     },
     // The image's own check script (deploy/healthcheck.sh at v0.60.5).
     health: { test: ['CMD', '/usr/bin/healthcheck.sh'] },
-    memoryMb: 256,
+    memoryMb: 128,
     dependsOn: [],
   };
   const containers = 'container_label_dataplatform_component!=""';

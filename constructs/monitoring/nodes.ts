@@ -77,7 +77,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     volumes: [{ name: 'data', path: PROMETHEUS_PATHS.data }],
     stateful: true,
     health: { test: wget(MONITORING_PORTS.prometheus, '/-/ready'), startPeriodSeconds: 30 },
-    memoryMb: 512,
+    memoryMb: 192,
     dependsOn: ['alertmanager'],
   };
   const alertmanager: NodeSpec = {
@@ -93,7 +93,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     volumes: [{ name: 'data', path: ALERTMANAGER_PATHS.data }],
     stateful: true,
     health: { test: wget(MONITORING_PORTS.alertmanager, '/-/healthy') },
-    memoryMb: 128,
+    memoryMb: 48,
     dependsOn: [],
     host: OPS_HOST,
   };

@@ -15,7 +15,7 @@ export interface EtcdClusterProps {
   readonly members?: number;
   /** @default IMAGES.etcd */
   readonly image?: ImageRef;
-  /** Memory limit per member. @default 256 */
+  /** Memory limit per member. @default 64 */
   readonly memoryMb?: number;
 }
 
@@ -34,7 +34,7 @@ export class EtcdCluster extends Construct {
     const p = platform.placement;
     const count = checkOddCount('etcd.members', props.members ?? 3);
     const image = checkPinned('etcd.image', props.image ?? IMAGES.etcd);
-    const memoryMb = checkInt('etcd.memoryMb', props.memoryMb ?? 256, { min: 64 });
+    const memoryMb = checkInt('etcd.memoryMb', props.memoryMb ?? 64, { min: 64 });
     const members = Array.from({ length: count }, (_, i) => `etcd-${i + 1}`);
 
     this.nodes = members.map((member) => ({

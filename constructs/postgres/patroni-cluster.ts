@@ -71,7 +71,7 @@ export interface PatroniClusterProps {
   readonly image?: ImageRef;
   /** Image of the Postgres exporter beside each member. @default IMAGES.postgresExporter */
   readonly exporterImage?: ImageRef;
-  /** @default 1024 */
+  /** Patroni and Postgres; shared_buffers is a quarter of it. @default 240 */
   readonly memoryMb?: number;
 }
 
@@ -116,7 +116,7 @@ export class PatroniCluster extends Construct {
       );
     }
     const image = checkPinned('postgres.patroni.image', props.image ?? IMAGES.patroni);
-    const memoryMb = checkInt('postgres.patroni.memoryMb', props.memoryMb ?? 1024, { min: 256 });
+    const memoryMb = checkInt('postgres.patroni.memoryMb', props.memoryMb ?? 240, { min: 192 });
     const restHostPortBase = checkInt('postgres.patroni.restHostPortBase', props.restHostPortBase ?? 8008, {
       min: 1024,
       max: 65535 - count,
@@ -160,6 +160,7 @@ export class PatroniCluster extends Construct {
             volumePath: p.path(member, VOLUME),
             postBootstrapPath: p.path(member, POST_BOOTSTRAP_PATH),
             ...(props.binDir ? { binDir: props.binDir } : {}),
+            memoryMb,
             placement: p,
           }),
         },

@@ -43,6 +43,8 @@ export interface PatroniConfigInput {
   readonly postBootstrapPath: string;
   /** Postgres binaries. Omitted: found on PATH, as in the Spilo image. */
   readonly binDir?: string;
+  /** The member's memory limit: the shared buffers take a quarter of it. */
+  readonly memoryMb: number;
   readonly placement: Placement;
 }
 
@@ -116,7 +118,13 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
         replication: { username: users.replication },
         rewind: { username: users.rewind },
       },
-      parameters: { unix_socket_directories: input.volumePath },
+      // Postgres' own guidance: shared_buffers a quarter of the memory; the rest is for
+      // backends and the page cache, which effective_cache_size tells the planner about.
+      parameters: {
+        unix_socket_directories: input.volumePath,
+        shared_buffers: `${Math.floor(input.memoryMb / 4)}MB`,
+        effective_cache_size: `${Math.floor(input.memoryMb / 2)}MB`,
+      },
       pg_hba: [
         'local all all peer',
         `host replication ${users.replication} 0.0.0.0/0 scram-sha-256`,

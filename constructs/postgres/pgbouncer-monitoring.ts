@@ -41,7 +41,7 @@ export function pgbouncerMonitoring(input: PgbouncerMonitoringInput): ComponentM
     volumes: [],
     stateful: false,
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PGBOUNCER_EXPORTER_PORT}/metrics`] },
-    memoryMb: 64,
+    memoryMb: 24,
     dependsOn: [input.pooler],
     host: input.pooler,
   };

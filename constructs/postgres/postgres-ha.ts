@@ -21,7 +21,7 @@ export interface HaproxyProps {
   readonly checkIntervalSeconds?: number;
   /** @default IMAGES.haproxy */
   readonly image?: ImageRef;
-  /** @default 128 */
+  /** @default 32 */
   readonly memoryMb?: number;
 }
 
@@ -36,7 +36,7 @@ export interface PgbouncerProps {
   readonly image?: ImageRef;
   /** @default IMAGES.pgbouncerExporter */
   readonly exporterImage?: ImageRef;
-  /** @default 128 */
+  /** @default 32 */
   readonly memoryMb?: number;
 }
 
@@ -129,7 +129,7 @@ export class PostgresHa extends Construct {
           `exec 3<>/dev/tcp/127.0.0.1/${HAPROXY_PORTS.metrics} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
         ],
       },
-      memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 128, { min: 32 }),
+      memoryMb: checkInt('postgres.haproxy.memoryMb', h.memoryMb ?? 32, { min: 32 }),
       dependsOn: patroniNames,
       host: OPS_HOST,
     };
@@ -177,7 +177,7 @@ export class PostgresHa extends Construct {
       volumes: [],
       stateful: false,
       health: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(PGBOUNCER_PORT)] },
-      memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 128, { min: 32 }),
+      memoryMb: checkInt('postgres.pgbouncer.memoryMb', b.memoryMb ?? 32, { min: 32 }),
       dependsOn: [router],
       host: OPS_HOST,
       connectsTo: [

@@ -45,7 +45,7 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
       stateful: false,
       // Busybox base image: wget is there.
       health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${POSTGRES_EXPORTER_PORT}/metrics`] },
-      memoryMb: 64,
+      memoryMb: 24,
       dependsOn: [m.node],
       host: m.node,
     };

@@ -17,7 +17,7 @@ export interface MinioProps {
   readonly apiHostPort?: number;
   /** Host port of the web console (127.0.0.1). @default 9001 */
   readonly consoleHostPort?: number;
-  /** @default 512 */
+  /** @default 256 */
   readonly memoryMb?: number;
   /**
    * Upstream publishes no images since 2025-10: this is the last release. Point
@@ -97,7 +97,7 @@ export class MinioStorage extends Construct {
       stateful: true,
       // The image has no curl since 2023-11; upstream's own advice is its bundled client.
       health: { test: ['CMD', 'mc', 'ready', 'local'], startPeriodSeconds: 10 },
-      memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 512, { min: 256 }),
+      memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 256, { min: 256 }),
       dependsOn: [],
     };
     const bucketsJob: NodeSpec = {

@@ -49,7 +49,11 @@ async function status(): Promise<void> {
   const root = currentRoot();
   if (!root) return console.log('no lab is up');
   const state = readState(root);
-  console.log(formatStatus(await labStatus(planLab(root, state.basePort, { values: state.values }), state)));
+  console.log(
+    formatStatus(
+      await labStatus(planLab(root, state.basePort, { values: state.values, profile: state.profile }), state),
+    ),
+  );
 }
 
 const commands: Record<string, () => Promise<void>> = { up, down, status };

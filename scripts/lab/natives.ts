@@ -133,6 +133,17 @@ function log4jConfig(ctx: LaunchContext): HelperFile {
   };
 }
 
+/**
+ * The server heap the NodeSpec renders (`-Xmx…m` in its command or
+ * KAFKA_HEAP_OPTS), so the lab runs the JVM the containers would.
+ */
+function renderedHeapMb(node: NodeSpec): number {
+  const text = [...(node.command ?? []), node.env.KAFKA_HEAP_OPTS ?? ''].join(' ');
+  const heap = /-Xmx(\d+)m/.exec(text)?.[1];
+  if (!heap) throw new Error(`lab: node ${node.name} renders no -Xmx heap`);
+  return Number(heap);
+}
+
 /** Stand-ins for the image's Kafka tool scripts, for jobs whose scripts call them. */
 const KAFKA_TOOL_MAINS: Record<string, string> = {
   'kafka-topics.sh': 'org.apache.kafka.tools.TopicCommand',
@@ -207,7 +218,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
       const config = ctx.path(fileNamed(node, 'server.properties'));
       const listener = node.ports.find((p) => p.name === 'host') ?? findPort(node, 'controller');
       return {
-        argv: javaServer(node, ctx, 256, 'kafka.Kafka', config),
+        argv: javaServer(node, ctx, renderedHeapMb(node), 'kafka.Kafka', config),
         env,
         helpers: [log4jConfig(ctx)],
         prepare: [javaTool('kafka.tools.StorageTool', ...storageFormatArgs(ctx.env.CLUSTER_ID!, config))],
@@ -234,7 +245,7 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
           javaServer(
             node,
             ctx,
-            384,
+            renderedHeapMb(node),
             'org.apache.kafka.connect.cli.ConnectDistributed',
             ctx.path(fileNamed(node, 'connect-distributed.properties')),
           ),

@@ -8,6 +8,7 @@ import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../../constructs/data-platform';
+import type { Profile } from '../../constructs/profiles';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { DEMO_STREAMS } from '../../constructs/cdc/streams';
@@ -69,11 +70,17 @@ export interface PlanOptions {
    * but its starter (`lab status` and the chaos driver assume LAB_SETTINGS).
    */
   readonly settings?: LabSettings;
+  /** The platform profile the settings apply over; kept in the lab state. @default 'default' */
+  readonly profile?: Profile;
 }
 
 export function planLab(root: string, basePort: number, opts: PlanOptions = {}): LabPlan {
   const placement = new LoopbackPlacement(root, basePort);
-  const platform = new DataPlatform(new RootConstruct(), 'platform', { ...(opts.settings ?? LAB_SETTINGS), placement });
+  const platform = new DataPlatform(new RootConstruct(), 'platform', {
+    ...(opts.settings ?? LAB_SETTINGS),
+    profile: opts.profile ?? 'default',
+    placement,
+  });
   const v: LabValues = opts.values ?? {
     secrets: Object.fromEntries(platform.secrets.map((s) => [s.name, secretFromBytes(randomBytes(s.length ?? 32))])),
     ids: Object.fromEntries(

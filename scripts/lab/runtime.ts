@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Profile } from '../../constructs/profiles';
 import { materialize, planLab, type LabNode, type LabPlan, type LabValues, type PlanOptions } from './plan';
 import { tcpProbe } from './natives';
 import { labAlive } from './procs';
@@ -13,6 +14,8 @@ import { labAlive } from './procs';
 export interface LabState {
   readonly root: string;
   readonly basePort: number;
+  /** @default 'default' */
+  readonly profile?: Profile;
   /** Services: the pid of each running one. */
   readonly pids: Record<string, number>;
   /** One-shot jobs: each one started, with its exit code once it ended. */
@@ -136,7 +139,7 @@ async function waitReady(root: string, node: LabNode, pid: number): Promise<void
   );
 }
 
-export interface StartOptions extends Pick<PlanOptions, 'ids' | 'settings'> {
+export interface StartOptions extends Pick<PlanOptions, 'ids' | 'settings' | 'profile'> {
   readonly root: string;
   readonly basePort: number;
   /** Only nodes for which this holds (and what they depend on) are started. @default every node */
@@ -150,7 +153,7 @@ export interface StartOptions extends Pick<PlanOptions, 'ids' | 'settings'> {
  * On failure everything started is stopped and the root is kept for diagnosis.
  */
 export async function startLab(opts: StartOptions): Promise<RunningLab> {
-  const plan = planLab(opts.root, opts.basePort, { ids: opts.ids, settings: opts.settings });
+  const plan = planLab(opts.root, opts.basePort, { ids: opts.ids, settings: opts.settings, profile: opts.profile });
   const wanted = selectNodes(plan, opts.include);
   for (const node of wanted) {
     for (const port of node.spec.ports) {
@@ -164,7 +167,14 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
   materialize(plan, serviceUser());
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
   const pids: Record<string, number> = {};
-  const state: LabState = { root: plan.root, basePort: opts.basePort, pids, jobs: {}, values: plan.values };
+  const state: LabState = {
+    root: plan.root,
+    basePort: opts.basePort,
+    profile: opts.profile,
+    pids,
+    jobs: {},
+    values: plan.values,
+  };
   const ready = new Map<string, Promise<void>>();
   const t0 = Date.now();
   try {

@@ -63,6 +63,7 @@ APT_PACKAGES=(
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   python3-venv
   curl jq ca-certificates procps iproute2 util-linux
+  time # GNU time: bench:memory reads the peak RSS of the Kafka health-check JVM
   busybox
 )
 command -v java >/dev/null 2>&1 || APT_PACKAGES+=(openjdk-17-jdk-headless)

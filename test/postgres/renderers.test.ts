@@ -62,9 +62,16 @@ describe('renderPatroniYaml', () => {
     users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
     volumePath: '/home/postgres/pgdata',
     postBootstrapPath: '/etc/patroni/post-bootstrap.sh',
+    memoryMb: 512,
     placement: docker,
   };
   const cfg = parseYaml(renderPatroniYaml(input));
+
+  it('sizes the shared buffers from the memory limit, per member', () => {
+    expect(cfg.postgresql.parameters).toMatchObject({ shared_buffers: '128MB', effective_cache_size: '256MB' });
+    const big = parseYaml(renderPatroniYaml({ ...input, memoryMb: 2048 }));
+    expect(big.postgresql.parameters.shared_buffers).toBe('512MB');
+  });
 
   it('uses the etcd v3 API with every member', () => {
     expect(cfg.etcd3.hosts).toEqual(['etcd-1:2379', 'etcd-2:2379']);

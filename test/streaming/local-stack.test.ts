@@ -105,9 +105,9 @@ describe('local stack: streaming and CDC', () => {
     expect(container('mongo-1').command.at(-1)).toMatch(/^install -o mongodb -g mongodb -m 0400 /);
   });
 
-  it('keeps the memory limits of every service within a 16 GiB laptop', () => {
+  it("keeps the memory limits of every service within the default profile's 8 GiB", () => {
     const total = specs.filter((n) => !n.oneShot).reduce((sum, n) => sum + n.memoryMb, 0);
-    expect(total).toBeLessThanOrEqual(16 * 1024);
+    expect(total).toBeLessThanOrEqual(8 * 1024);
   });
 
   it('shows the data flow in the README exactly as the code defines it', () => {

@@ -339,10 +339,14 @@ describe('ClickHouse', () => {
         server: 'clickhouse-1',
         replicas: ['clickhouse-1', 'clickhouse-2'],
         keepers: ['keeper-1'],
+        memoryMb: 1024,
         placement: docker,
       }),
     );
     expect(server.macros).toEqual({ shard: '01', replica: 'clickhouse-1' });
+    // Sized from the node's limit: 80 % for the server, an eighth for the mark cache.
+    expect(server.max_server_memory_usage).toBe(819 * 1024 * 1024);
+    expect(server.mark_cache_size).toBe(128 * 1024 * 1024);
     expect(server.zookeeper.node).toEqual([{ host: 'keeper-1', port: 9181 }]);
     const users = parse(renderUsersConfig('platform'));
     expect(users.users.platform.password).toEqual({ '@from_env': 'CLICKHOUSE_PLATFORM_PASSWORD' });

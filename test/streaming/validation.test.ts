@@ -132,7 +132,7 @@ describe('MongoDB settings', () => {
   });
 
   it('rejects a WiredTiger cache that does not fit the memory limit', () => {
-    rejects({ mongo: { cacheSizeGb: 1 } }, /mongo\.cacheSizeGb is 1 but mongo\.memoryMb is 640/);
+    rejects({ mongo: { cacheSizeGb: 1 } }, /mongo\.cacheSizeGb is 1 but mongo\.memoryMb is 512/);
   });
 });
 

@@ -117,7 +117,7 @@ export class LabDriver implements Driver {
     const state = readState(this.root);
     const running = state.pids[node];
     if (running !== undefined && labAlive(running)) return;
-    this.labNodes ??= planLab(this.root, state.basePort, { values: state.values }).nodes;
+    this.labNodes ??= planLab(this.root, state.basePort, { values: state.values, profile: state.profile }).nodes;
     const labNode = this.labNodes.find((n) => n.spec.name === node);
     if (!labNode) throw new Error(`lab driver: node ${node} is not part of the lab at ${this.root}`);
     const pid = spawnNode(this.root, labNode);
