@@ -9,8 +9,11 @@ mkdirSync(tmp, { recursive: true });
 
 /** Files that need the shared lab (real servers on loopback). */
 const LAB_FILES = ['test/**/*.lab.test.ts'];
-/** Terraform against moto: minutes of waiting on moto, so it runs beside the lab files, not among the unit files. */
-const TERRAFORM_FILES = ['test/aws/terraform.test.ts'];
+/**
+ * Files that run servers of their own and mostly wait on them (Terraform on moto; HAProxy on a DNS stub that
+ * never answers): they run beside the lab files, not among the unit files.
+ */
+const INTEGRATION_FILES = ['test/aws/terraform.test.ts', 'test/real-tools/haproxy-dns.test.ts'];
 
 export default defineConfig({
   test: {
@@ -25,13 +28,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...LAB_FILES, ...TERRAFORM_FILES],
+          exclude: [...LAB_FILES, ...INTEGRATION_FILES],
           sequence: { groupOrder: 0 },
         },
       },
       {
         extends: true,
-        test: { name: 'terraform', include: TERRAFORM_FILES, sequence: { groupOrder: 1 } },
+        test: { name: 'integration', include: INTEGRATION_FILES, sequence: { groupOrder: 1 } },
       },
       {
         extends: true,
