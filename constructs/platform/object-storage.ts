@@ -26,8 +26,7 @@ const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '--x-s3', '--table-s3'];
 
 /** Returns `name` if S3 (and so every store here) accepts it as a bucket name; otherwise throws naming `setting`. */
 export function checkBucketName(setting: string, name: string): string {
-  const reserved =
-    RESERVED_PREFIXES.find((p) => name.startsWith(p)) ?? RESERVED_SUFFIXES.find((s) => name.endsWith(s));
+  const reserved = RESERVED_PREFIXES.find((p) => name.startsWith(p)) ?? RESERVED_SUFFIXES.find((s) => name.endsWith(s));
   if (!NAME.test(name) || reserved) {
     throw new ValidationError(
       `${setting} '${name}' is not a bucket name S3 accepts: use 3–42 lower-case letters, digits or '-', ` +
