@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkBucketName } from '../../constructs/platform/object-storage';
 import { renderBucketScript } from '../../constructs/storage/bucket-job';
+import { planLab } from '../../scripts/lab/plan';
+import { LAB_TOOLS } from '../../scripts/lab/tools';
 import { dockerPlatform, file, node } from '../helpers';
 
 describe('object storage: VersityGW', () => {
@@ -94,6 +96,36 @@ describe('bucket names S3 rejects', () => {
   it('fails synth naming the setting', () => {
     expect(() => dockerPlatform({ storage: { buckets: [{ name: 'xn--bad', description: 'd' }] } })).toThrow(
       /storage\.buckets\[xn--bad\]\.name 'xn--bad' is not a bucket name S3 accepts/,
+    );
+  });
+});
+
+describe('object storage in the lab plan', () => {
+  const plan = planLab('/tmp/dplab-plan', 26000);
+  const lab = (name: string) => plan.nodes.find((n) => n.spec.name === name)!;
+
+  it('runs VersityGW natively on the rendered command, ready when /health answers', () => {
+    const server = lab('versitygw');
+    const port = server.spec.ports[0]!.port;
+    expect(server.launch.argv).toEqual([
+      LAB_TOOLS.versitygw,
+      ...['--port', `127.0.0.1:${port}`, '--health', '/health', 'posix', '/tmp/dplab-plan/versitygw/data'],
+    ]);
+    expect(server.launch.probeDescription).toBe(`GET http://127.0.0.1:${port}/health`);
+    expect(server.launch.env.ROOT_SECRET_KEY).toBe(plan.values.secrets['versitygw-root-secret-key']);
+    expect(plan.notRun).not.toContain('versitygw');
+  });
+
+  it('runs the bucket job on the rendered script with the AWS CLI on PATH, once the server is ready', () => {
+    const job = lab('create-buckets');
+    expect(job.launch).toMatchObject({
+      job: true,
+      argv: ['bash', '/tmp/dplab-plan/create-buckets/etc/dataplatform/create-buckets.sh'],
+    });
+    expect(job.launch.env.PATH!.split(':')).toContain('/usr/bin');
+    expect(job.spec.dependsOn).toEqual(['versitygw']);
+    expect(plan.resolve(file(job.spec, '/etc/dataplatform/create-buckets.sh'))).toContain(
+      `--endpoint-url http://127.0.0.1:${lab('versitygw').spec.ports[0]!.port} s3api`,
     );
   });
 });
