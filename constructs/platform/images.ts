@@ -39,8 +39,9 @@ export const IMAGES = {
    */
   versitygw: { repository: 'docker.io/versity/versitygw', tag: 'v1.8.0' },
   /**
-   * AWS CLI v2 for the bucket job (entrypoint `aws`; Amazon Linux base with bash). 2.17.36 is pinned
-   * beside versitygw:v1.8.0 in a public repository's S3 test harness (seen 2026-12).
+   * AWS CLI v2 for the bucket job. Entrypoint /usr/local/bin/aws on Amazon Linux 2 (images derived
+   * from it use yum and shell entrypoints), so the job overrides the entrypoint with bash. 2.17.36 is
+   * pinned beside versitygw:v1.8.0 in a public repository's S3 test harness (seen 2026-12).
    */
   awsCli: { repository: 'amazon/aws-cli', tag: '2.17.36' },
   /** Busybox base, runs as nobody; entrypoint is the binary, so a command is its flags. */
