@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
@@ -214,3 +214,45 @@ describe.runIf(haveTools(tools))('pgBackRest on VersityGW: archive, backup, PITR
     expect(result.output).toMatch(/certificate verify failed|unable to verify/i);
   }, 90_000);
 });
+
+/** No server: pgBackRest parses the Docker-rendered file and goes for the repository the file names. */
+describe.runIf(haveTools({ pgbackrest: tools.pgbackrest }))(
+  'pgBackRest reads the Docker-rendered pgbackrest.conf',
+  () => {
+    const dir = scratch('pgbackrest-parse');
+    const docker = renderPgBackRestConf({
+      stanza: STANZA,
+      pgDataDir: '/home/postgres/pgdata/pgroot/data',
+      pgPort: 5432,
+      pgSocketDir: '/home/postgres/pgdata',
+      repo: { host: 'versitygw', port: 7070, region: 'us-east-1', bucket: 'postgres-backups', keyType: 'shared' },
+      workDir: join(dir, 'work'),
+      settings: resolveBackupSettings(),
+    });
+    const info = (text: string) => {
+      writeFileSync(join(dir, 'pgbackrest.conf'), text);
+      // The keys come from the environment, as on the members.
+      const r = spawnSync(
+        tools.pgbackrest!,
+        [`--config=${join(dir, 'pgbackrest.conf')}`, `--stanza=${STANZA}`, '--io-timeout=1', 'info'],
+        {
+          env: { PATH: '/usr/bin:/bin', [PGBACKREST_KEY_ENV.accessKey]: 'k', [PGBACKREST_KEY_ENV.secretKey]: 's' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      return `${r.stdout}${r.stderr}`;
+    };
+
+    it('accepts every option, takes the keys from the environment and looks for the repository at versitygw', () => {
+      const out = info(docker);
+      expect(out).not.toContain('requires option');
+      expect(out).not.toContain('invalid option');
+      expect(out).toContain("unable to get address for 'versitygw'");
+    });
+
+    it('warns about an option it does not know (negative control)', () => {
+      expect(info(`${docker}bogus-option=1\n`)).toContain("configuration file contains invalid option 'bogus-option'");
+    });
+  },
+);
