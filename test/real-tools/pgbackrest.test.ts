@@ -200,18 +200,9 @@ describe.runIf(haveTools(tools))('pgBackRest on VersityGW: archive, backup, PITR
       '-out',
       wrong,
     ]);
-    const result = run(
-      asPostgres([
-        tools.pgbackrest!,
-        `--config=${conf}`,
-        `--stanza=${STANZA}`,
-        `--repo1-storage-ca-file=${wrong}`,
-        '--io-timeout=3',
-        'info',
-      ]),
-      60_000,
-    );
-    expect(result.output).toMatch(/certificate verify failed|unable to verify/i);
+    // `info` reports a repository it cannot reach in its output and still exits 0.
+    const output = pgbackrest(`--repo1-storage-ca-file=${wrong}`, '--io-timeout=3', 'info');
+    expect(output).toMatch(/certificate verify failed|unable to verify/i);
   }, 90_000);
 });
 
