@@ -16,7 +16,7 @@ import { ValidationError } from './platform/validation';
 import { EtcdCluster, type EtcdClusterProps } from './postgres/etcd-cluster';
 import { checkProfile, overlay, PROFILES, type Profile } from './profiles';
 import { PostgresHa, type PostgresHaProps } from './postgres/postgres-ha';
-import { MinioStorage, type MinioProps } from './storage/minio';
+import { ObjectStorage, type ObjectStorageProps } from './storage/object-store';
 
 /**
  * Settings of the whole platform. Every component's props live here under the
@@ -37,9 +37,9 @@ export interface DataPlatformProps {
   /** @default 3 Patroni members behind HAProxy and PgBouncer, see PostgresHaProps */
   readonly postgres?: PostgresHaProps;
   /**
-   * Where buckets live: MinIO nodes in the platform, or S3 provided by the AWS target.
+   * Where buckets live: a VersityGW node in the platform, or S3 provided by the AWS target.
    * Chosen by the stack (see object-storage.ts).
-   * @default 'minio'
+   * @default 'versitygw'
    */
   readonly objectStorage?: ObjectStorageMode;
   /** `false` leaves Kafka out (and with it CDC). @default 3 combined KRaft nodes, see KafkaClusterProps */
@@ -50,8 +50,8 @@ export interface DataPlatformProps {
   readonly cdc?: CdcProps | false;
   /** `false` leaves ClickHouse out. @default 2 replicas on 3 Keeper nodes, see ClickHouseClusterProps */
   readonly clickhouse?: ClickHouseClusterProps | false;
-  /** Buckets, and the MinIO node holding them in `minio` mode. @default see MinioProps */
-  readonly storage?: MinioProps;
+  /** Buckets, and the VersityGW node holding them in `versitygw` mode. @default see ObjectStorageProps */
+  readonly storage?: ObjectStorageProps;
   /** Prometheus, Alertmanager and Grafana over every component's registered monitoring. @default see MonitoringProps */
   readonly monitoring?: MonitoringProps;
 }
@@ -72,7 +72,7 @@ export class DataPlatform extends Construct implements PlatformContext {
   readonly mongo?: MongoReplicaSet;
   readonly cdc?: DebeziumConnect;
   readonly clickhouse?: ClickHouseCluster;
-  readonly storage: MinioStorage;
+  readonly storage: ObjectStorage;
   readonly monitoring: Monitoring;
   readonly monitoringRegistry = new MonitoringRegistry((nodes) => this.addNodes(nodes));
   private readonly nodeList: NodeSpec[] = [];
@@ -86,7 +86,9 @@ export class DataPlatform extends Construct implements PlatformContext {
     this.profile = checkProfile(given.profile ?? 'default');
     const props = overlay(PROFILES[this.profile].settings, given);
     this.placement = props.placement;
-    this.objectStorage = props.objectStorage ?? 'minio';
+    this.objectStorage = props.objectStorage ?? 'versitygw';
+    // First, so components can be handed its S3 access; it creates the buckets last (below).
+    this.storage = new ObjectStorage(this, 'storage', props.storage);
     this.etcd = new EtcdCluster(this, 'etcd', props.etcd);
     // CDC settings come first: Postgres creates the capture role and tables at
     // bootstrap, Mongo the capture user, Kafka the change topics.
@@ -142,8 +144,8 @@ export class DataPlatform extends Construct implements PlatformContext {
           : {}),
       });
     }
-    // Last: it creates the buckets the components above declared.
-    this.storage = new MinioStorage(this, 'storage', props.storage);
+    // Last: the job creates the buckets the components above declared.
+    this.storage.addBucketJob();
     // After every component: it renders what they registered.
     this.monitoring = new Monitoring(this, 'monitoring', props.monitoring);
   }
@@ -215,7 +217,7 @@ export class DataPlatform extends Construct implements PlatformContext {
 
   /** Declares a bucket (see object-storage.ts) and returns its name; declaring it again adds its users. */
   bucket(spec: BucketSpec): string {
-    const known = this.bucketList.get(checkBucketName(spec.name));
+    const known = this.bucketList.get(checkBucketName(`buckets[${spec.name}].name`, spec.name));
     const users = [...new Set([...(known?.users ?? []), ...(spec.users ?? [])])];
     this.bucketList.set(spec.name, { ...(known ?? spec), users });
     return spec.name;

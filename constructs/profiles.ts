@@ -7,7 +7,7 @@ import type { MonitoringProps } from './monitoring/monitoring';
 import { ValidationError } from './platform/validation';
 import type { EtcdClusterProps } from './postgres/etcd-cluster';
 import type { PostgresHaProps } from './postgres/postgres-ha';
-import type { MinioProps } from './storage/minio';
+import type { ObjectStorageProps } from './storage/object-store';
 
 /** The DataPlatformProps a profile fills in (see there); the user's own settings win over them. */
 export interface ProfileSettings {
@@ -17,7 +17,7 @@ export interface ProfileSettings {
   readonly mongo?: MongoReplicaSetProps | false;
   readonly cdc?: CdcProps | false;
   readonly clickhouse?: ClickHouseClusterProps | false;
-  readonly storage?: MinioProps;
+  readonly storage?: ObjectStorageProps;
   readonly monitoring?: MonitoringProps;
 }
 

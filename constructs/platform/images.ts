@@ -32,12 +32,18 @@ export const IMAGES = {
   /** Standalone Keeper, same release as the server. */
   clickhouseKeeper: { repository: 'clickhouse/clickhouse-keeper', tag: '26.8.19.9' },
   /**
-   * The last MinIO server release published as an image (upstream went source-only
-   * in 2025-10). High risk: mirror it into your own registry and set storage.image.
+   * VersityGW, the S3 server over a POSIX directory (Apache-2.0). Tag v1.8.0 is pinned by public
+   * projects, also by ghcr digest sha256:30292fc2eeacc67a36993b01f7a7a5e3361a19cced0e80c1d71cfa2a4b0a2499
+   * (shared/IMAGES.md, seen 2026-12). Dockerfile at v1.8.0: Alpine base (busybox wget), runs as root,
+   * entrypoint passes its arguments to `versitygw`.
    */
-  minio: { repository: 'quay.io/minio/minio', tag: 'RELEASE.2025-09-07T16-13-09Z' },
-  /** MinIO client for the bucket job, its last published release (same risk as the server). */
-  minioClient: { repository: 'quay.io/minio/mc', tag: 'RELEASE.2025-08-13T08-35-41Z' },
+  versitygw: { repository: 'docker.io/versity/versitygw', tag: 'v1.8.0' },
+  /**
+   * AWS CLI v2 for the bucket job. Entrypoint /usr/local/bin/aws on Amazon Linux 2 (images derived
+   * from it use yum and shell entrypoints), so the job overrides the entrypoint with bash. 2.17.36 is
+   * pinned beside versitygw:v1.8.0 in a public repository's S3 test harness (seen 2026-12).
+   */
+  awsCli: { repository: 'amazon/aws-cli', tag: '2.17.36' },
   /** Busybox base, runs as nobody; entrypoint is the binary, so a command is its flags. */
   prometheus: { repository: 'prom/prometheus', tag: 'v3.15.0' },
   /** Busybox base; entrypoint is the binary. */

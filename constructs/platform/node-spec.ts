@@ -60,6 +60,8 @@ export interface NodeSpec {
   /** Static role within the component, e.g. `member`, `router`, `pooler`. Dynamic roles (leader) are discovered at run time. */
   readonly role: string;
   readonly image: ImageRef;
+  /** Overrides the image's entrypoint. @default the image's own entrypoint */
+  readonly entrypoint?: readonly string[];
   /** Overrides the image's command. @default the image's own command */
   readonly command?: readonly string[];
   /** Environment. Values may contain secret placeholders. */

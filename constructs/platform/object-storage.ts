@@ -1,11 +1,13 @@
+import { ValidationError } from './validation';
+
 /**
- * Object storage is either MinIO nodes inside the platform or a cloud store
- * (S3) that a target provides. The mode is a platform setting chosen by the
- * stack, like the placement: the storage component adds MinIO nodes only in
- * `minio` mode, and every component declares the buckets it needs through
- * `DataPlatform.bucket`, whichever store holds them.
+ * Where buckets live: `versitygw`, an S3 server node inside the platform (the
+ * Docker stack and the lab), or `s3`, the cloud store the AWS target provides.
+ * The mode is a platform setting chosen by the stack, like the placement; every
+ * component declares the buckets it needs through `bucket()`, whichever store
+ * holds them.
  */
-export type ObjectStorageMode = 'minio' | 's3';
+export type ObjectStorageMode = 'versitygw' | 's3';
 
 export interface BucketSpec {
   /** Lower-case name, unique in the platform, e.g. `cdc-archive`. Targets may prefix it. */
@@ -16,9 +18,31 @@ export interface BucketSpec {
   readonly users?: readonly string[];
 }
 
+/** 3–42 characters leave room for a target's prefix within S3's 63. Dots are out: they break TLS to virtual-hosted buckets. */
 const NAME = /^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$/;
+/** Prefixes and suffixes S3 reserves (S3 user guide, "General purpose bucket naming rules"). */
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '--x-s3', '--table-s3'];
 
-export function checkBucketName(name: string): string {
-  if (!NAME.test(name)) throw new Error(`bucket name '${name}' must match ${NAME}`);
+/** Returns `name` if S3 (and so every store here) accepts it as a bucket name; otherwise throws naming `setting`. */
+export function checkBucketName(setting: string, name: string): string {
+  const reserved = RESERVED_PREFIXES.find((p) => name.startsWith(p)) ?? RESERVED_SUFFIXES.find((s) => name.endsWith(s));
+  if (!NAME.test(name) || reserved) {
+    throw new ValidationError(
+      `${setting} '${name}' is not a bucket name S3 accepts: use 3–42 lower-case letters, digits or '-', ` +
+        `starting and ending with a letter or digit` +
+        (reserved ? ` ('${reserved}' is reserved by S3)` : ''),
+    );
+  }
   return name;
+}
+
+/** How a node reaches the object store with an S3 client. */
+export interface S3Access {
+  /** `host:port` of the platform's own S3 server. @default none: the cloud store the target provides (AWS S3) */
+  readonly endpoint?: string;
+  /** Region requests are signed for. @default the target's region */
+  readonly region?: string;
+  /** Secret placeholders of the key pair. @default none: the node's instance role */
+  readonly credentials?: { readonly accessKey: string; readonly secretKey: string };
 }

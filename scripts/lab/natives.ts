@@ -259,6 +259,21 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
         links: { [ctx.path('/kafka/connect')]: LAB_TOOLS.connectPlugins },
       };
     }
+    case 'versitygw': {
+      if (node.oneShot) {
+        return {
+          argv: ['bash', ctx.path(fileNamed(node, 'create-buckets.sh'))],
+          env,
+          job: true,
+          ready: never,
+          readyWithinSeconds: 120,
+          probeDescription: 'exit 0',
+        };
+      }
+      // The image's entrypoint passes the command to the binary; here the binary takes it.
+      const health = args[args.indexOf('--health') + 1]!;
+      return httpService(node, [LAB_TOOLS.versitygw, ...args], env, 's3', health);
+    }
     case 'prometheus':
       return httpService(node, [LAB_TOOLS.prometheus, ...args], env, 'web', '/-/ready');
     case 'alertmanager':

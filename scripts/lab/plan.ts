@@ -46,14 +46,14 @@ export interface LabValues {
 /**
  * Lab-only settings. Postgres runs from Debian's binaries instead of the image's
  * PATH. Components with no server packaged for this machine (MongoDB,
- * ClickHouse, MinIO) are left out, and CDC captures the Postgres streams only,
- * so that every node the lab plans is a node it runs.
+ * ClickHouse) are left out, and CDC captures the Postgres streams only, so
+ * that every node the lab plans is a node it runs. Object storage is the
+ * default, VersityGW, built from the Go module proxy.
  */
 export const LAB_SETTINGS: LabSettings = {
   postgres: { patroni: { binDir: LAB_TOOLS.pgBin } },
   mongo: false,
   clickhouse: false,
-  objectStorage: 's3',
   cdc: { streams: DEMO_STREAMS.filter((s) => s.source === 'postgres') },
   monitoring: { scrapeIntervalSeconds: 5 },
 };

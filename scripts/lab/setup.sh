@@ -8,6 +8,7 @@
 #   * Kafka broker/tools/Connect jars:      $LAB_HOME/kafka-libs/
 #   * Debezium Postgres Connect plugin:     $LAB_HOME/connect-plugins/debezium-connector-postgres/
 #   * pgbouncer_exporter, postgres_exporter built from source: $LAB_HOME/bin/
+#   * VersityGW (the S3 server) built from the Go module proxy: $LAB_HOME/bin/versitygw
 #
 # Idempotent: every step checks a version marker first and is skipped when
 # already done. It never starts a server, and keeps Debian packages from
@@ -27,6 +28,7 @@ DEBEZIUM_VERSION=3.7.0.Final # keep in sync with pom.xml
 PGBOUNCER_EXPORTER_VERSION=v0.12.1
 # The Docker image pins v0.20.1; the first version the module proxy serves wins.
 POSTGRES_EXPORTER_VERSIONS=(v0.20.1 v0.19.1)
+VERSITYGW_VERSION=v1.8.0  # the Docker image's tag (constructs/platform/images.ts)
 
 export DEBIAN_FRONTEND=noninteractive
 export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
@@ -62,6 +64,7 @@ APT_PACKAGES=(
   dnsmasq-base  # a stub resolver for the HAProxy re-resolution test
   prometheus prometheus-alertmanager prometheus-postgres-exporter
   python3-venv
+  pgbackrest awscli
   curl jq ca-certificates procps iproute2 util-linux
   time # GNU time: bench:memory reads the peak RSS of the Kafka health-check JVM
   busybox
@@ -137,7 +140,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 for b in "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_ctl" "$PG_BIN/pg_basebackup" "$PG_BIN/pg_rewind" \
          /usr/bin/psql /usr/bin/etcd /usr/bin/etcdctl /usr/sbin/pgbouncer /usr/sbin/haproxy /usr/sbin/dnsmasq \
          /usr/bin/prometheus /usr/bin/promtool /usr/bin/prometheus-alertmanager /usr/bin/amtool \
-         /usr/bin/prometheus-postgres-exporter /usr/bin/setpriv; do
+         /usr/bin/prometheus-postgres-exporter /usr/bin/setpriv /usr/bin/pgbackrest /usr/bin/aws; do
   [[ -x $b ]] || die "expected binary missing after apt install: $b"
 done
 
@@ -257,6 +260,21 @@ if [[ $(exporter_version pgbouncer_exporter 2>/dev/null) != "${PGBOUNCER_EXPORTE
   echo "$built" >"$STAMPS/postgres_exporter.version"
 fi
 
+# VersityGW: `go install` at the tag works through the proxy here (about 3 min on 2 cores).
+# The stamp records what was built; the binary's own module version is checked too.
+vgw_built() { go version -m "$LAB_HOME/bin/versitygw" 2>/dev/null | grep -q "mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$VERSITYGW_VERSION[[:space:]]"; }
+if [[ $(cat "$STAMPS/versitygw.version" 2>/dev/null) != "$VERSITYGW_VERSION" ]] || ! vgw_built; then
+  command -v go >/dev/null 2>&1 || die "go not found (the Go toolchain is part of this machine kind)"
+  if ! vgw_built; then
+    log "go: versitygw $VERSITYGW_VERSION"; t0=$SECONDS
+    quiet env GOBIN="$LAB_HOME/bin" GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" \
+      || die "could not build versitygw $VERSITYGW_VERSION"
+    vgw_built || die "versitygw install did not verify"
+    log "  go install versitygw done in $((SECONDS - t0))s"
+  fi
+  echo "$VERSITYGW_VERSION" >"$STAMPS/versitygw.version"
+fi
+
 # ---------------------------------------------------------------------------
 # 5. Final check: nothing left running, then a version summary
 # ---------------------------------------------------------------------------
@@ -281,6 +299,9 @@ loopback lab installed under $LAB_HOME ($(($(date +%s) - START_TS))s)
   pg exporter (deb) $(/usr/bin/prometheus-postgres-exporter --version 2>&1 | first)
   postgres_exporter $("$LAB_HOME/bin/postgres_exporter" --version 2>&1 | first)
   pgbouncer_export. $("$LAB_HOME/bin/pgbouncer_exporter" --version 2>&1 | first)
+  versitygw         $(go version -m "$LAB_HOME/bin/versitygw" | awk '$1 == "mod" { print $3 }')
+  pgbackrest        $(/usr/bin/pgbackrest version | first)
+  aws cli           $(/usr/bin/aws --version 2>&1 | first)
   patroni           $("$VENV/bin/patroni" --version)  [$VENV/bin]
   kafka             $KAFKA_VERSION ($(find "$LAB_HOME/kafka-libs" -name "*.jar" | wc -l) jars in $LAB_HOME/kafka-libs)
   debezium          $DEBEZIUM_VERSION (plugin.path=$LAB_HOME/connect-plugins)

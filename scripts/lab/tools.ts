@@ -13,6 +13,9 @@ export const LAB_TOOLS = {
   alertmanager: '/usr/bin/prometheus-alertmanager',
   postgresExporter: `${home}/bin/postgres_exporter`,
   pgbouncerExporter: `${home}/bin/pgbouncer_exporter`,
+  versitygw: `${home}/bin/versitygw`,
+  /** Debian's AWS CLI v2, the bucket job's S3 client. */
+  aws: '/usr/bin/aws',
   java: process.env.JAVA ?? 'java',
   kafkaLibs: `${home}/kafka-libs`,
   connectPlugins: `${home}/connect-plugins`,

@@ -314,14 +314,14 @@ describe('aws stack', () => {
     expect(tf.terraform.backend.s3).toEqual({ ...state, encrypt: true, use_lockfile: true });
   });
 
-  it('renders MinIO nodes instead of S3 buckets when objectStorage is minio', () => {
+  it('renders VersityGW nodes instead of S3 buckets when objectStorage is versitygw', () => {
     const s3 = tf;
-    const minio = synthAws({ settings: { objectStorage: 'minio' } });
+    const vgw = synthAws({ settings: { objectStorage: 'versitygw' } });
     expect(resources(s3, 'aws_s3_bucket').length).toBe(stack.platform.buckets.length);
-    expect(resources(minio, 'aws_s3_bucket')).toHaveLength(0);
+    expect(resources(vgw, 'aws_s3_bucket')).toHaveLength(0);
     const tags = (t: any) => resources(t, 'aws_instance').flatMap((i) => i.tags['dataplatform:components'].split(' '));
-    expect(tags(minio)).toContain('minio');
-    expect(tags(s3)).not.toContain('minio');
+    expect(tags(vgw)).toContain('versitygw');
+    expect(tags(s3)).not.toContain('versitygw');
     for (const b of resources(s3, 'aws_s3_bucket_versioning'))
       expect(b.versioning_configuration.status).toBe('Enabled');
   });

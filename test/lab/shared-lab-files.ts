@@ -38,6 +38,8 @@ export function labInstalled(): boolean {
     alertmanager: findTool(LAB_TOOLS.alertmanager),
     postgres_exporter: findTool(LAB_TOOLS.postgresExporter),
     pgbouncer_exporter: findTool(LAB_TOOLS.pgbouncerExporter),
+    versitygw: findTool(LAB_TOOLS.versitygw),
+    'aws (CLI)': findTool(LAB_TOOLS.aws),
     curl: findTool('curl'),
   });
 }

@@ -48,7 +48,6 @@ describe('Grafana provisioning', () => {
         'dp-cdc',
         'dp-mongo',
         'dp-clickhouse',
-        'dp-storage',
         'dp-containers',
         'dp-monitoring',
       ]),

@@ -13,8 +13,18 @@ describe('settings validation', () => {
     expect(
       dockerPlatform()
         .nodes.map((n) => n.name)
-        .slice(0, 8),
-    ).toEqual(['etcd-1', 'etcd-2', 'etcd-3', 'patroni-1', 'patroni-2', 'patroni-3', 'haproxy', 'pgbouncer']);
+        .slice(0, 9),
+    ).toEqual([
+      'versitygw',
+      'etcd-1',
+      'etcd-2',
+      'etcd-3',
+      'patroni-1',
+      'patroni-2',
+      'patroni-3',
+      'haproxy',
+      'pgbouncer',
+    ]);
   });
 
   it.each([0, 2, 4, -1, 1.5])('rejects an etcd member count of %s', (members) => {

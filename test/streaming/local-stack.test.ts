@@ -19,7 +19,7 @@ const env = (name: string) =>
   );
 
 describe('local stack: streaming and CDC', () => {
-  it('synthesizes the whole topology: Postgres HA core, Kafka, Connect, Mongo, ClickHouse and MinIO', () => {
+  it('synthesizes the whole topology: Postgres HA core, Kafka, Connect, Mongo, ClickHouse and VersityGW', () => {
     const names = [...ids.values()].map((c) => c.name as string);
     for (const expected of [
       'patroni-1',
@@ -42,8 +42,8 @@ describe('local stack: streaming and CDC', () => {
       'clickhouse-1',
       'clickhouse-2',
       'clickhouse-ddl',
-      'minio',
-      'minio-buckets',
+      'versitygw',
+      'create-buckets',
     ]) {
       expect(names).toContain(`dp-${expected}`);
     }
@@ -55,7 +55,7 @@ describe('local stack: streaming and CDC', () => {
       'mongo-init': ['mongo-1', 'mongo-2', 'mongo-3'],
       'connect-register': ['connect-1', 'connect-2'],
       'clickhouse-ddl': ['clickhouse-1', 'clickhouse-2', 'kafka-topics'],
-      'minio-buckets': ['minio'],
+      'create-buckets': ['versitygw'],
     };
     const jobs = specs.filter((n) => n.oneShot).map((n) => n.name);
     expect(jobs).toEqual(expect.arrayContaining(Object.keys(initializes)));
@@ -76,7 +76,7 @@ describe('local stack: streaming and CDC', () => {
 
   it('keeps every stateful streaming node on a named volume', () => {
     for (const n of specs.filter(
-      (s) => s.stateful && ['kafka', 'mongo', 'clickhouse', 'clickhouse-keeper', 'minio'].includes(s.component),
+      (s) => s.stateful && ['kafka', 'mongo', 'clickhouse', 'clickhouse-keeper', 'versitygw'].includes(s.component),
     )) {
       expect(container(n.name).volumes.length, n.name).toBeGreaterThan(0);
     }

@@ -146,7 +146,7 @@ describe('storage settings', () => {
   it('rejects malformed and duplicate bucket names', () => {
     rejects(
       { storage: { buckets: [{ name: 'Backups', description: '' }] } },
-      /storage\.buckets\[Backups\]\.name must be/,
+      /storage\.buckets\[Backups\]\.name 'Backups' is not a bucket name S3 accepts: use 3–42 lower-case/,
     );
     rejects(
       {
@@ -161,9 +161,9 @@ describe('storage settings', () => {
     );
   });
 
-  it('runs no MinIO where the target provides S3, and still declares the buckets', () => {
+  it('runs no VersityGW where the target provides S3, and still declares the buckets', () => {
     const platform = dockerPlatform({ objectStorage: 's3' });
-    expect(platform.nodes.filter((n) => n.component === 'minio')).toEqual([]);
+    expect(platform.nodes.filter((n) => n.component === 'versitygw')).toEqual([]);
     expect(platform.buckets.map((b) => b.name)).toEqual(
       expect.arrayContaining(['cdc-archive', 'postgres-backups', 'clickhouse']),
     );

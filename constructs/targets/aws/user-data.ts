@@ -30,6 +30,7 @@ export function containerSpec(node: NodeSpec): Record<string, unknown> {
   const h = node.health;
   return {
     Image: imageName(node.image),
+    ...(node.entrypoint ? { Entrypoint: [...node.entrypoint] } : {}),
     ...(node.command ? { Cmd: [...node.command] } : {}),
     Env: Object.entries(node.env).map(([k, v]) => `${k}=${v}`),
     Labels: { 'dataplatform.component': node.component, 'dataplatform.role': node.role },

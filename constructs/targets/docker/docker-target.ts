@@ -124,6 +124,7 @@ export class DockerTarget extends Construct {
       name: ctx.name,
       image: ctx.image.imageId,
       hostname: node.name,
+      ...(node.entrypoint ? { entrypoint: [...node.entrypoint] } : {}),
       ...(node.command ? { command: [...node.command] } : {}),
       env: Object.entries(node.env).map(([k, v]) => `${k}=${ctx.render(v)}`),
       upload: node.files.map((f) => ({ file: f.path, content: ctx.render(f.content), permissions: f.mode ?? '0644' })),

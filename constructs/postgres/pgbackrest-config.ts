@@ -1,0 +1,111 @@
+import { stringify } from 'ini';
+import { checkInt } from '../platform/validation';
+
+/** Backup settings of the Postgres cluster (`postgres.backup`). */
+export interface PostgresBackupProps {
+  /**
+   * Seconds after which Postgres closes a WAL segment that has any writes, so it
+   * is archived: the bound on what a loss of every member can cost (RPO).
+   * @default 60
+   */
+  readonly archiveTimeoutSeconds?: number;
+  /** Full backups kept; older ones expire with the WAL they need. @default 2 */
+  readonly retentionFull?: number;
+  /** Differential backups kept per full backup. @default 7 */
+  readonly retentionDiff?: number;
+}
+
+export type BackupSettings = Required<PostgresBackupProps>;
+
+export function resolveBackupSettings(props: PostgresBackupProps = {}): BackupSettings {
+  return {
+    // Below 10 s every idle-ish minute costs several 16 MiB segments; above an hour the RPO is no longer a bound.
+    archiveTimeoutSeconds: checkInt('postgres.backup.archiveTimeoutSeconds', props.archiveTimeoutSeconds ?? 60, {
+      min: 10,
+      max: 3600,
+    }),
+    retentionFull: checkInt('postgres.backup.retentionFull', props.retentionFull ?? 2, { min: 1, max: 100 }),
+    retentionDiff: checkInt('postgres.backup.retentionDiff', props.retentionDiff ?? 7, { min: 1, max: 100 }),
+  };
+}
+
+/** pgBackRest reads the repository keys from these, so no key is ever written to pgbackrest.conf. */
+export const PGBACKREST_KEY_ENV = {
+  accessKey: 'PGBACKREST_REPO1_S3_KEY',
+  secretKey: 'PGBACKREST_REPO1_S3_KEY_SECRET',
+} as const;
+
+export interface PgBackRestInput {
+  /** The Patroni scope: one stanza per cluster. */
+  readonly stanza: string;
+  readonly pgDataDir: string;
+  readonly pgPort: number;
+  readonly pgSocketDir: string;
+  readonly repo: {
+    /** Host of the S3 endpoint; pgBackRest always speaks TLS to it and checks its certificate. */
+    readonly host: string;
+    readonly port: number;
+    readonly region: string;
+    readonly bucket: string;
+    /** CA (or self-signed certificate) the endpoint's certificate is checked against. @default the system's CAs */
+    readonly caFile?: string;
+    /** `shared`: keys from PGBACKREST_KEY_ENV; `auth`: the instance role (AWS). */
+    readonly keyType: 'shared' | 'auth';
+  };
+  /** Directory for logs, locks and the archive spool. */
+  readonly workDir: string;
+  readonly settings: BackupSettings;
+}
+
+/** pgbackrest.conf: one S3 repository under /<stanza> in the bucket, path-style (VersityGW and S3 alike). */
+export function renderPgBackRestConf(input: PgBackRestInput): string {
+  const { repo, settings } = input;
+  return stringify({
+    global: {
+      'repo1-type': 's3',
+      'repo1-s3-endpoint': repo.host,
+      'repo1-storage-port': repo.port,
+      'repo1-s3-region': repo.region,
+      'repo1-s3-bucket': repo.bucket,
+      'repo1-s3-uri-style': 'path',
+      'repo1-s3-key-type': repo.keyType,
+      ...(repo.caFile ? { 'repo1-storage-ca-file': repo.caFile } : {}),
+      'repo1-path': `/${input.stanza}`,
+      'repo1-retention-full': settings.retentionFull,
+      'repo1-retention-diff': settings.retentionDiff,
+      'compress-type': 'zst',
+      // A checkpoint at once, not spread over checkpoint_timeout: the backup starts when asked.
+      'start-fast': 'y',
+      // Archive pushes return at once and ship from the spool, so a slow store never stalls commits.
+      'archive-async': 'y',
+      'spool-path': `${input.workDir}/spool`,
+      'log-path': `${input.workDir}/log`,
+      'lock-path': `${input.workDir}/lock`,
+      'log-level-console': 'warn',
+      'log-level-file': 'info',
+    },
+    [input.stanza]: {
+      'pg1-path': input.pgDataDir,
+      'pg1-port': input.pgPort,
+      'pg1-socket-path': input.pgSocketDir,
+    },
+  });
+}
+
+/** The Postgres parameters that archive every WAL segment through pgBackRest. */
+export function archiveParameters(
+  stanza: string,
+  configPath: string,
+  settings: BackupSettings,
+): { archive_mode: 'on'; archive_command: string; archive_timeout: number } {
+  return {
+    archive_mode: 'on',
+    archive_command: `pgbackrest --config=${configPath} --stanza=${stanza} archive-push %p`,
+    archive_timeout: settings.archiveTimeoutSeconds,
+  };
+}
+
+/** What a replica or a restored cluster fetches missing WAL with. */
+export function restoreCommand(stanza: string, configPath: string): string {
+  return `pgbackrest --config=${configPath} --stanza=${stanza} archive-get %f "%p"`;
+}
