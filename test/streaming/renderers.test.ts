@@ -122,6 +122,8 @@ describe('connect and connectors', () => {
       'rest.advertised.host.name': 'connect-1',
       listeners: 'http://0.0.0.0:8083',
       'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+      // A crashed worker's connectors move within 30 s, not Connect's default 5 min.
+      'scheduled.rebalance.max.delay.ms': '30000',
     });
   });
 
