@@ -20,9 +20,15 @@ export interface HaproxyConfigInput {
   readonly checkIntervalSeconds: number;
 }
 
+/** Path on the metrics port that names the member read-write traffic goes to (see renderHaproxyCfg). */
+export const HAPROXY_LEADER_PATH = '/leader';
+
 /**
  * haproxy.cfg: read-write traffic goes to whichever member answers Patroni's
  * `/primary` with 200, read-only traffic to members answering `/replica`.
+ * `GET /leader` on the metrics port answers 200 with a member's name only while
+ * that member is the one server up in `primary`, so a planned switchover can
+ * wait until HAProxy itself routes to the new leader and to nobody else.
  * HAProxy has no maintained serializer package; the format is line-based.
  */
 export function renderHaproxyCfg(input: HaproxyConfigInput): string {
@@ -63,6 +69,11 @@ export function renderHaproxyCfg(input: HaproxyConfigInput): string {
     '    mode http',
     `    bind ${input.bindHost}:${input.ports.metrics}`,
     '    http-request use-service prometheus-exporter if { path /metrics }',
+    ...input.members.map(
+      (m) =>
+        `    http-request return status 200 content-type text/plain string ${m.name} if { path ${HAPROXY_LEADER_PATH} } { nbsrv(primary) eq 1 } { srv_is_up(primary/${m.name}) }`,
+    ),
+    `    http-request return status 503 content-type text/plain string none if { path ${HAPROXY_LEADER_PATH} }`,
     '    monitor-uri /health',
     '',
   ].join('\n');

@@ -1,0 +1,52 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Operator commands against a deployed platform or the lab, from the topology
+ * manifest (as the chaos scripts). `npm run ops -- --help` lists them.
+ */
+import { argv, chalk } from 'zx';
+import { loadTarget } from '../chaos/target';
+import { LEASE_MS, zeroErrorSwitchover } from './switchover';
+
+function help(): string {
+  return `Usage: npm run ops -- <command> [options]
+
+Commands:
+  switchover               planned Patroni switchover that clients do not notice: PgBouncer PAUSE,
+                           switchover, wait until HAProxy routes read-write to the new leader alone,
+                           RESUME. Exits 1 naming the step that failed (the pool is resumed first).
+    --candidate NAME       member to promote (default: the sync standby)
+    --max-pause S          longest the pool may stay paused, 2–60 s (default 8). Killed or frozen,
+                           the command's watchdog resumes the pool within ${LEASE_MS} ms; Ctrl-C resumes it at once
+
+Options:
+  --target lab|local|aws   what to act on (default: lab); local and aws read \`terraform output\`
+  --lab-root DIR           a lab other than the one 'npm run lab -- up' started
+  --help                   this text
+`;
+}
+
+async function main(): Promise<number> {
+  const [command] = argv._.map(String);
+  if (argv.help || !command) {
+    console.log(help());
+    return argv.help ? 0 : 2;
+  }
+  const { target } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
+  const log = (m: string) => console.log(`${chalk.dim(new Date().toISOString().slice(11, 23))} ${m}`);
+  if (command === 'switchover') {
+    await zeroErrorSwitchover(target, {
+      ...(argv.candidate ? { candidate: String(argv.candidate) } : {}),
+      ...(argv['max-pause'] !== undefined ? { maxPauseSeconds: Number(argv['max-pause']) } : {}),
+      log,
+      onPaused: () => log('paused'),
+    });
+    return 0;
+  }
+  console.error(`unknown command '${command}': see --help`);
+  return 2;
+}
+
+process.exitCode = await main().catch((e: Error) => {
+  console.error(chalk.red(e.message));
+  return 1;
+});
