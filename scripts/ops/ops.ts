@@ -38,7 +38,7 @@ async function main(): Promise<number> {
       ...(argv.candidate ? { candidate: String(argv.candidate) } : {}),
       ...(argv['max-pause'] !== undefined ? { maxPauseSeconds: Number(argv['max-pause']) } : {}),
       log,
-      onPaused: () => log('paused'),
+      onPaused: (pid) => log(`paused (watchdog pid ${pid})`),
     });
     return 0;
   }

@@ -40,8 +40,8 @@ export interface SwitchoverOptions {
   /** Longest the pool may stay paused, seconds (2–60). @default 8 */
   readonly maxPauseSeconds?: number;
   readonly log?: (message: string) => void;
-  /** Called once the pool is paused (the tests interrupt the command there). */
-  readonly onPaused?: () => void;
+  /** Called once the pool is paused, with the watchdog's pid (the tests interrupt the command there). */
+  readonly onPaused?: (watchdogPid: number) => void;
 }
 
 export interface SwitchoverResult {
@@ -149,7 +149,7 @@ export async function zeroErrorSwitchover(ctx: Ctx, opts: SwitchoverOptions = {}
       pauser.query('PAUSE'),
     );
     steps.pause = (Date.now() - t0) / 1000;
-    opts.onPaused?.();
+    opts.onPaused?.(watchdog.pid);
 
     step = 'switchover';
     const t1 = Date.now();
