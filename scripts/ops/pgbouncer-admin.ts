@@ -2,6 +2,10 @@
  * PgBouncer's admin console (the virtual database `pgbouncer`): PAUSE, RESUME
  * and which databases are paused. It speaks the simple query protocol only,
  * which is what `pg` uses for a query without parameters.
+ *
+ * Databases are paused one by one (`PAUSE <db>`), not with a global PAUSE:
+ * PgBouncer 1.18 shows only per-database pauses (SHOW DATABASES, `paused`), so
+ * only those can be checked and resumed by someone who did not pause them.
  */
 import pg from 'pg';
 import { PGBOUNCER_ADMIN_USER } from '../../constructs/postgres/pgbouncer-config';
@@ -43,11 +47,29 @@ export async function pausedDatabases(c: pg.Client): Promise<string[]> {
   return rows.filter((r) => Number(r.paused) === 1).map((r) => r.name);
 }
 
-/** RESUME, treating "not paused" as done: resuming twice (command and watchdog) is harmless. */
+/** The pooled databases (every one but the admin console itself). */
+export async function poolDatabases(c: pg.Client): Promise<string[]> {
+  const { rows } = await c.query<{ name: string }>('SHOW DATABASES');
+  return rows.map((r) => r.name).filter((n) => n !== 'pgbouncer');
+}
+
+/** PAUSE each database in turn: each returns once its transactions in flight are done. */
+export async function pause(c: pg.Client, databases: readonly string[]): Promise<void> {
+  for (const db of databases) await c.query(`PAUSE ${quoteIdent(db)}`);
+}
+
+/** RESUME every paused database, treating "not paused" as done: resuming twice (command and watchdog) is harmless. */
 export async function resume(c: pg.Client): Promise<void> {
-  try {
-    await c.query('RESUME');
-  } catch (e) {
-    if (!/not paused/i.test((e as Error).message)) throw e;
+  for (const db of await pausedDatabases(c)) {
+    try {
+      await c.query(`RESUME ${quoteIdent(db)}`);
+    } catch (e) {
+      if (!/not paused/i.test((e as Error).message)) throw e;
+    }
   }
+}
+
+/** The admin console parses a database name as an identifier, double quotes included. */
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }

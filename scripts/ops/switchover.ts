@@ -26,7 +26,7 @@ import {
 } from '../chaos/patroni';
 import { endpointOf, nodesOf } from '../chaos/target';
 import type { ScenarioContext } from '../chaos/types';
-import { adminConnect, adminTarget, pausedDatabases, resume } from './pgbouncer-admin';
+import { adminConnect, adminTarget, pause, pausedDatabases, poolDatabases, resume } from './pgbouncer-admin';
 import { startWatchdog } from './watchdog';
 
 /** ms without a renewal after which the watchdog resumes on its own. */
@@ -119,6 +119,7 @@ export async function zeroErrorSwitchover(ctx: Ctx, opts: SwitchoverOptions = {}
   // Two consoles: PAUSE blocks the first until transactions finish; RESUME must never wait behind it.
   const pauser = await adminConnect(admin);
   const resumer = await adminConnect(admin);
+  const databases = await poolDatabases(resumer);
   const watchdog = await startWatchdog({ admin, leaseMs: LEASE_MS, maxPauseMs: maxPauseSeconds * 1000 });
   let resumed = false;
   const resumePool = async () => {
@@ -146,7 +147,7 @@ export async function zeroErrorSwitchover(ctx: Ctx, opts: SwitchoverOptions = {}
     await by(
       Math.min(deadline, t0 + PAUSE_WITHIN_SECONDS * 1000),
       `PAUSE did not complete within ${PAUSE_WITHIN_SECONDS} s: a transaction is still running`,
-      pauser.query('PAUSE'),
+      pause(pauser, databases),
     );
     steps.pause = (Date.now() - t0) / 1000;
     opts.onPaused?.(watchdog.pid);
