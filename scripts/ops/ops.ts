@@ -5,6 +5,7 @@
  */
 import { argv, chalk } from 'zx';
 import { loadTarget } from '../chaos/target';
+import { ROLLING_COMPONENTS, rollingRestart, WHOLE_WITHIN_SECONDS, type RollingComponent } from './rolling-restart';
 import { LEASE_MS, zeroErrorSwitchover } from './switchover';
 
 function help(): string {
@@ -17,6 +18,13 @@ Commands:
     --candidate NAME       member to promote (default: the sync standby)
     --max-pause S          longest the pool may stay paused, 2–60 s (default 8). Killed or frozen,
                            the command's watchdog resumes the pool within ${LEASE_MS} ms; Ctrl-C resumes it at once
+
+  rolling-restart <${ROLLING_COMPONENTS.join('|')}>
+                           restart a component's nodes one at a time (an orderly stop and start by the
+                           target's driver), each only once the component is whole again (at most
+                           ${WHOLE_WITHIN_SECONDS} s per node): kafka with full ISR and the active controller last;
+                           connect with every connector and task RUNNING; patroni replicas first, then
+                           the zero-error switchover, then the old leader; etcd with every member healthy
 
 Options:
   --target lab|local|aws   what to act on (default: lab); local and aws read \`terraform output\`
@@ -31,7 +39,7 @@ async function main(): Promise<number> {
     console.log(help());
     return argv.help ? 0 : 2;
   }
-  const { target } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
+  const { target, driver } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
   const log = (m: string) => console.log(`${chalk.dim(new Date().toISOString().slice(11, 23))} ${m}`);
   if (command === 'switchover') {
     await zeroErrorSwitchover(target, {
@@ -40,6 +48,16 @@ async function main(): Promise<number> {
       log,
       onPaused: (pid) => log(`paused (watchdog pid ${pid})`),
     });
+    return 0;
+  }
+  if (command === 'rolling-restart') {
+    const component = String(argv._[1] ?? '');
+    if (!(ROLLING_COMPONENTS as readonly string[]).includes(component)) {
+      console.error(`rolling-restart needs one of ${ROLLING_COMPONENTS.join(', ')} (got '${component}')`);
+      return 2;
+    }
+    await rollingRestart({ ...target, driver, log }, component as RollingComponent);
+    log(`rolling restart of ${component} done`);
     return 0;
   }
   console.error(`unknown command '${command}': see --help`);
