@@ -145,6 +145,10 @@ describe('renderHaproxyCfg', () => {
     expect(lab).not.toContain('resolvers');
   });
 
+  it('re-checks servers in transition and down servers faster than up ones', () => {
+    expect(section('primary')).toContain('default-server inter 1s fastinter 250ms downinter 500ms fall 2 rise 2');
+  });
+
   it('names the leader on /leader only while it is the one server up in primary', () => {
     const metrics = cfg.split('\n\n').find((s) => s.startsWith('frontend metrics'))!;
     expect(metrics).toContain(
