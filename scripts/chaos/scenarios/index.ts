@@ -21,7 +21,6 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
 export const CI_SCENARIOS = [
   'patroni-leader-crash',
   'patroni-switchover',
-  'patroni-zero-error-switchover',
   'patroni-leader-freeze',
   'patroni-replica-crash',
   'kafka-broker-crash',
