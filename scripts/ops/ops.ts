@@ -64,7 +64,11 @@ async function main(): Promise<number> {
   return 2;
 }
 
-process.exitCode = await main().catch((e: Error) => {
-  console.error(chalk.red(e.message));
-  return 1;
-});
+// Exit at once: a failed step may leave a connection or the watchdog's pipe open, and closing
+// that pipe is what tells the watchdog to resume.
+process.exit(
+  await main().catch((e: Error) => {
+    console.error(chalk.red(e.message));
+    return 1;
+  }),
+);

@@ -93,6 +93,7 @@ async function by<T>(deadline: number, what: string, p: Promise<T>): Promise<T> 
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SwitchoverError(what)), Math.max(0, deadline - Date.now()));
   });
+  p.catch(() => undefined); // the loser of the race may reject later: not an unhandled rejection
   try {
     return await Promise.race([p, late]);
   } finally {
@@ -124,8 +125,8 @@ export async function zeroErrorSwitchover(ctx: Ctx, opts: SwitchoverOptions = {}
   let resumed = false;
   const resumePool = async () => {
     if (resumed) return;
-    resumed = true;
     await resume(resumer);
+    resumed = true;
     watchdog.disarm();
   };
   const onSignal = (sig: NodeJS.Signals) => {
@@ -172,16 +173,20 @@ export async function zeroErrorSwitchover(ctx: Ctx, opts: SwitchoverOptions = {}
       await sleep(50);
     }
     steps.routed = (Date.now() - t2) / 1000;
+    step = 'RESUME';
+    await resumePool();
   } catch (e) {
-    await resumePool().catch(() => undefined);
-    throw new SwitchoverError(
-      `${step} failed, pool resumed after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${(e as Error).message}`,
+    const how = await resumePool().then(
+      () => `pool resumed after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      (r: Error) => `RESUME failed (${r.message}), the watchdog resumes the pool when this command exits`,
     );
+    pauser.end().catch(() => undefined);
+    resumer.end().catch(() => undefined);
+    throw new SwitchoverError(`${step} failed, ${how}: ${(e as Error).message}`);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  await resumePool();
   const pausedSeconds = (Date.now() - t0) / 1000;
   await ensureResumed(resumer);
   pauser.end().catch(() => undefined);
