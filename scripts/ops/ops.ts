@@ -39,6 +39,15 @@ async function main(): Promise<number> {
     console.log(help());
     return argv.help ? 0 : 2;
   }
+  const component = String(argv._[1] ?? '');
+  if (command === 'rolling-restart' && !(ROLLING_COMPONENTS as readonly string[]).includes(component)) {
+    console.error(`rolling-restart needs one of ${ROLLING_COMPONENTS.join(', ')} (got '${component}')`);
+    return 2;
+  }
+  if (command !== 'switchover' && command !== 'rolling-restart') {
+    console.error(`unknown command '${command}': see --help`);
+    return 2;
+  }
   const { target, driver } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
   const log = (m: string) => console.log(`${chalk.dim(new Date().toISOString().slice(11, 23))} ${m}`);
   if (command === 'switchover') {
@@ -50,18 +59,9 @@ async function main(): Promise<number> {
     });
     return 0;
   }
-  if (command === 'rolling-restart') {
-    const component = String(argv._[1] ?? '');
-    if (!(ROLLING_COMPONENTS as readonly string[]).includes(component)) {
-      console.error(`rolling-restart needs one of ${ROLLING_COMPONENTS.join(', ')} (got '${component}')`);
-      return 2;
-    }
-    await rollingRestart({ ...target, driver, log }, component as RollingComponent);
-    log(`rolling restart of ${component} done`);
-    return 0;
-  }
-  console.error(`unknown command '${command}': see --help`);
-  return 2;
+  await rollingRestart({ ...target, driver, log }, component as RollingComponent);
+  log(`rolling restart of ${component} done`);
+  return 0;
 }
 
 // Exit at once: a failed step may leave a connection or the watchdog's pipe open, and closing

@@ -85,14 +85,19 @@ async function restart(ctx: Ctx, node: ManifestNode, check: () => Promise<string
   ctx.log(`${node.name} back, component whole`);
 }
 
+/** Brokers in restart order: the active controller last, so the quorum moves its leadership once only. */
+export function controllerLast(brokers: readonly ManifestNode[], controller: string): ManifestNode[] {
+  return [...brokers.filter((b) => b.name !== controller), ...brokers.filter((b) => b.name === controller)];
+}
+
 /** Drivers act on a node by name (the lab reads its current pid from its state), so the manifest read once serves throughout. */
 export async function rollingRestart(ctx: Ctx, component: RollingComponent): Promise<void> {
   switch (component) {
     case 'kafka': {
       const brokers = nodesOf(ctx.manifest, 'kafka').filter((n) => n.endpoints.host);
       const controller = await withAdmin(ctx.manifest, async (a) => `kafka-${(await a.describeCluster()).controller}`);
-      const order = [...brokers.filter((b) => b.name !== controller), ...brokers.filter((b) => b.name === controller)];
-      for (const b of order) await restart(ctx, b, () => kafkaProblem(ctx, brokers.length));
+      for (const b of controllerLast(brokers, controller))
+        await restart(ctx, b, () => kafkaProblem(ctx, brokers.length));
       return;
     }
     case 'connect': {
