@@ -66,8 +66,14 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
     return (Date.now() - t0) / 1000;
   }
 
+  // Generous: under load the command and its watchdog take a while to start (two tsx processes).
   const whenPaused = (out: () => string) =>
-    until('the command paused the pool', 30, async () => /watchdog pid (\d+)/.exec(out())?.[1]).then(Number);
+    until('the command paused the pool', 90, async () => /watchdog pid (\d+)/.exec(out())?.[1]).then(
+      Number,
+      (e: Error) => {
+        throw new Error(`${e.message}; its output:\n${out()}`);
+      },
+    );
 
   it('switches over and leaves the pool resumed', async () => {
     const before = await steady();
