@@ -41,14 +41,26 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
     throw new Error(`${what}: not within ${seconds} s`);
   }
 
-  /** Healthy and routed: the state every test starts from. Returns the leader. */
-  const steady = () =>
+  const healthyLeader = () =>
     until('steady state', 120, async () => {
       const members = await clusterMembers(ctx().manifest);
       const leader = leaderOf(members)?.name;
       if (steadyProblem(members, patroniNodes(ctx().manifest).length)) return undefined;
       return (await routedLeader(ctx())) === leader ? leader : undefined;
     });
+
+  /**
+   * Healthy, routed, and the same leader 5 s later: an interrupted command's switchover may still be
+   * under way in Patroni, and the next command would rightly refuse a cluster in transition.
+   */
+  async function steady(): Promise<string> {
+    for (let i = 0; i < 10; i++) {
+      const leader = await healthyLeader();
+      await sleep(5000);
+      if ((await healthyLeader()) === leader) return leader;
+    }
+    throw new Error('the leader kept changing');
+  }
 
   async function paused(): Promise<string[]> {
     const c = await adminConnect(adminTarget(ctx()));
@@ -67,13 +79,14 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
   }
 
   // Generous: under load the command and its watchdog take a while to start (two tsx processes).
-  const whenPaused = (out: () => string) =>
-    until('the command paused the pool', 90, async () => /watchdog pid (\d+)/.exec(out())?.[1]).then(
-      Number,
-      (e: Error) => {
-        throw new Error(`${e.message}; its output:\n${out()}`);
-      },
-    );
+  const whenPaused = async (run: ReturnType<typeof command>): Promise<number> => {
+    const pid = await until('the command paused the pool', 90, async () =>
+      run.child.exitCode !== null ? -1 : /watchdog pid (\d+)/.exec(run.output())?.[1],
+    ).catch(() => undefined);
+    if (pid === undefined || pid === -1)
+      throw new Error(`the command did not pause the pool (exit ${run.child.exitCode}); its output:\n${run.output()}`);
+    return Number(pid);
+  };
 
   it('switches over and leaves the pool resumed', async () => {
     const before = await steady();
@@ -87,7 +100,7 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
   it('Ctrl-C mid-way: resumes at once and exits 130', async () => {
     await steady();
     const run = command();
-    await whenPaused(run.output);
+    await whenPaused(run);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);
     expect(await secondsUntilResumed(1)).toBeLessThanOrEqual(1);
@@ -96,7 +109,7 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
   it('SIGKILL mid-way: the watchdog resumes the pool when its pipe closes', async () => {
     await steady();
     const run = command();
-    await whenPaused(run.output);
+    await whenPaused(run);
     run.child.kill('SIGKILL');
     await run.exited;
     expect(await secondsUntilResumed(2)).toBeLessThanOrEqual(2);
@@ -105,7 +118,7 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
   it('frozen mid-way (SIGSTOP): the watchdog resumes the pool when the lease runs out', async () => {
     await steady();
     const run = command();
-    await whenPaused(run.output);
+    await whenPaused(run);
     run.child.kill('SIGSTOP');
     try {
       expect(await secondsUntilResumed(LEASE_MS / 1000 + 2)).toBeLessThanOrEqual(LEASE_MS / 1000 + 1);
@@ -118,7 +131,7 @@ describe.runIf(labInstalled())('npm run ops -- switchover on the lab', () => {
   it('negative control: with the watchdog killed too, the pool stays paused', async () => {
     await steady();
     const run = command();
-    const watchdog = await whenPaused(run.output);
+    const watchdog = await whenPaused(run);
     process.kill(watchdog, 'SIGKILL');
     run.child.kill('SIGKILL');
     await run.exited;
