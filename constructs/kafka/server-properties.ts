@@ -29,6 +29,8 @@ export interface ServerPropertiesInput {
   readonly replicationFactor: number;
   readonly minInsyncReplicas: number;
   readonly partitions: number;
+  /** Broker liveness: `broker.session.timeout.ms` and `broker.heartbeat.interval.ms`. */
+  readonly session: { readonly timeoutMs: number; readonly heartbeatMs: number };
   readonly placement: Placement;
 }
 
@@ -82,6 +84,9 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
     'offsets.topic.replication.factor': input.replicationFactor,
     'transaction.state.log.replication.factor': input.replicationFactor,
     'transaction.state.log.min.isr': input.minInsyncReplicas,
+    // Fencing a dead broker takes the session timeout: most of a broker crash's write outage.
+    'broker.session.timeout.ms': input.session.timeoutMs,
+    'broker.heartbeat.interval.ms': input.session.heartbeatMs,
     // A stale replica never becomes leader: an acknowledged write is never lost to an election.
     'unclean.leader.election.enable': false,
     // Topics exist only as declared in code (KafkaClusterProps.topics), never by a typo in a client.

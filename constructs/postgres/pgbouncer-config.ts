@@ -2,6 +2,9 @@ import type { Endpoint } from '../platform/node-spec';
 
 export const PGBOUNCER_PORT = 6432;
 
+/** The admin console user the operations scripts PAUSE and RESUME the pools with. */
+export const PGBOUNCER_ADMIN_USER = 'pgbouncer_admin';
+
 export interface PgbouncerConfigInput {
   readonly bindHost: string;
   readonly port: number;
@@ -15,6 +18,8 @@ export interface PgbouncerConfigInput {
   readonly poolSize: number;
   /** Users allowed read-only SHOW commands on the admin console (the exporter). @default none */
   readonly statsUsers?: readonly string[];
+  /** Users allowed every admin console command (PAUSE, RESUME). @default none */
+  readonly adminUsers?: readonly string[];
 }
 
 /** Client-facing database names: `<db>_rw` follows the leader, `<db>_ro` is spread over replicas. */
@@ -50,6 +55,7 @@ export function renderPgbouncerIni(input: PgbouncerConfigInput): string {
       server_login_retry: 1,
       ignore_startup_parameters: 'extra_float_digits',
       ...(input.statsUsers?.length ? { stats_users: input.statsUsers.join(', ') } : {}),
+      ...(input.adminUsers?.length ? { admin_users: input.adminUsers.join(', ') } : {}),
     },
   });
 }

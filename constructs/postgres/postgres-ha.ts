@@ -9,7 +9,7 @@ import type { CdcBootstrap } from './patroni-config';
 import { HAPROXY_PORTS, renderHaproxyCfg } from './haproxy-config';
 import { PatroniCluster, type PatroniClusterProps } from './patroni-cluster';
 import { haproxyMonitoring } from './haproxy-monitoring';
-import { PGBOUNCER_PORT, renderPgbouncerIni, renderPgbouncerUserlist } from './pgbouncer-config';
+import { PGBOUNCER_ADMIN_USER, PGBOUNCER_PORT, renderPgbouncerIni, renderPgbouncerUserlist } from './pgbouncer-config';
 import { PGBOUNCER_STATS_USER, pgbouncerMonitoring } from './pgbouncer-monitoring';
 
 export interface HaproxyProps {
@@ -17,6 +17,11 @@ export interface HaproxyProps {
   readonly primaryHostPort?: number;
   /** Host port for read-only connections (the replicas). @default 5001 */
   readonly replicasHostPort?: number;
+  /**
+   * Host port of HAProxy's metrics and `/leader` endpoint, which the operations
+   * scripts read during a switchover. @default 8404
+   */
+  readonly metricsHostPort?: number;
   /** Seconds between Patroni REST checks; the leader is found within about 2 × this after a failover. @default 1 */
   readonly checkIntervalSeconds?: number;
   /** @default IMAGES.haproxy */
@@ -116,7 +121,7 @@ export class PostgresHa extends Construct {
       ports: [
         { name: 'primary', port: ports.primary, hostPort: h.primaryHostPort ?? HAPROXY_PORTS.primary },
         { name: 'replicas', port: ports.replicas, hostPort: h.replicasHostPort ?? HAPROXY_PORTS.replicas },
-        { name: 'metrics', port: ports.metrics },
+        { name: 'metrics', port: ports.metrics, hostPort: h.metricsHostPort ?? HAPROXY_PORTS.metrics },
       ],
       volumes: [],
       stateful: false,
@@ -142,6 +147,10 @@ export class PostgresHa extends Construct {
       name: 'pgbouncer-stats',
       description: `PgBouncer stats user (${PGBOUNCER_STATS_USER})`,
     });
+    const adminPassword = platform.secret({
+      name: 'pgbouncer-admin',
+      description: `PgBouncer admin console user (${PGBOUNCER_ADMIN_USER}), for PAUSE/RESUME during a switchover`,
+    });
     this.pgbouncer = {
       name: pooler,
       component: 'pgbouncer',
@@ -163,6 +172,7 @@ export class PostgresHa extends Construct {
             }),
             poolSize: checkInt('postgres.pgbouncer.poolSize', b.poolSize ?? 20, { min: 1, max: s.maxConnections }),
             statsUsers: [PGBOUNCER_STATS_USER],
+            adminUsers: [PGBOUNCER_ADMIN_USER],
           }),
         },
         {
@@ -170,6 +180,7 @@ export class PostgresHa extends Construct {
           content: renderPgbouncerUserlist([
             { name: s.appUser, password: this.patroni.appPassword },
             { name: PGBOUNCER_STATS_USER, password: statsPassword },
+            { name: PGBOUNCER_ADMIN_USER, password: adminPassword },
           ]),
         },
       ],

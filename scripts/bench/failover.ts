@@ -1,9 +1,10 @@
 #!/usr/bin/env -S npx tsx
 /**
- * Failover benchmark on the loopback lab: repeats the Patroni leader crash and
- * the planned switchover, and prints RTO median and max with RPO per scenario.
- * The lab (Postgres HA core only) is started and torn down by this script.
- *   npm run bench:failover -- [runs]   (default 5)
+ * Failover benchmark on the loopback lab: repeats a group of scenarios and
+ * prints RTO median and max with RPO per scenario. The lab (only the group's
+ * components) is started and torn down by this script.
+ *   npm run bench:failover -- [runs] [postgres|kafka]   (default 5 postgres)
+ * postgres: the Patroni leader crash and the planned switchover; kafka: the broker crash.
  */
 import { mkdtempSync } from 'node:fs';
 import { LabDriver } from '../chaos/drivers/lab';
@@ -13,11 +14,20 @@ import { labTarget } from '../chaos/target';
 import { startLab, stopLab } from '../lab/runtime';
 
 const runs = Number(process.argv[2] ?? 5);
-const CORE = new Set(['etcd', 'patroni', 'haproxy', 'pgbouncer']);
+const GROUPS: Record<string, { components: string[]; scenarios: string[]; workload: string }> = {
+  postgres: {
+    components: ['etcd', 'patroni', 'haproxy', 'pgbouncer'],
+    scenarios: ['patroni-leader-crash', 'patroni-switchover'],
+    workload: 'writes through PgBouncer, 4 clients',
+  },
+  kafka: { components: ['kafka'], scenarios: ['kafka-broker-crash'], workload: 'acks=all producer, 3 senders' },
+};
+const group = GROUPS[process.argv[3] ?? 'postgres'];
+if (!group) throw new Error(`group must be one of ${Object.keys(GROUPS).join(', ')}`);
 const lab = await startLab({
   root: mkdtempSync('/tmp/dplab-bench-'),
   basePort: 24000,
-  include: (n) => CORE.has(n.spec.component),
+  include: (n) => group.components.includes(n.spec.component),
 });
 let failed = false;
 try {
@@ -28,8 +38,8 @@ try {
     driver: new LabDriver(lab.root),
     log: () => undefined,
   };
-  console.log(`failover benchmark on the lab, ${runs} runs per scenario (writes through PgBouncer, 4 clients)`);
-  for (const name of ['patroni-leader-crash', 'patroni-switchover']) {
+  console.log(`failover benchmark on the lab, ${runs} runs per scenario (${group.workload})`);
+  for (const name of group.scenarios) {
     const rtos: number[] = [];
     let lost = 0;
     let acknowledged = 0;

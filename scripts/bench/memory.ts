@@ -5,7 +5,7 @@
  * Prometheus scraping and queries), samples every server's process tree each
  * second, and prints per node the Docker memory limit, the measured peak and
  * their ratio, plus totals. Start it under the lab lock:
- *   flock /work/locks/lab.lock npm run bench:memory -- [--profile default|minimal] [--seconds 60]
+ *   npm run bench:memory -- [--profile default|minimal] [--seconds 60]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';

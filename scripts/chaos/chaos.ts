@@ -6,14 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { argv, chalk } from 'zx';
-import { AwsDriver } from './drivers/aws';
-import { DockerDriver } from './drivers/docker';
-import { LabDriver } from './drivers/lab';
 import { ChaosMetrics, serveMetrics, writeMetrics } from './metrics';
 import { writeReport } from './report';
 import { runScenario } from './runner';
 import { CI_SCENARIOS, SCENARIOS } from './scenarios';
-import { currentLabRoot, labTarget, terraformTarget, type Target } from './target';
+import { loadTarget } from './target';
 import type { Driver, ScenarioContext, Verdict } from './types';
 
 function help(): string {
@@ -43,17 +40,6 @@ Options:
 `;
 }
 
-function loadTarget(): { target: Target; driver: Driver } {
-  const which = String(argv.target ?? 'lab');
-  if (which === 'lab') {
-    const root = resolve(String(argv['lab-root'] ?? currentLabRoot()));
-    return { target: labTarget(root), driver: new LabDriver(root) };
-  }
-  if (which === 'local') return { target: terraformTarget('local'), driver: new DockerDriver() };
-  if (which === 'aws') return { target: terraformTarget('aws'), driver: new AwsDriver() };
-  throw new Error(`--target must be lab, local or aws (got ${which})`);
-}
-
 function selectScenarios(names: string[], driver: Driver['name']) {
   const expanded = names.flatMap((n) =>
     n === 'ci'
@@ -75,7 +61,7 @@ async function main(): Promise<number> {
     console.log(help());
     return argv.help ? 0 : 2;
   }
-  const { target, driver } = loadTarget();
+  const { target, driver } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
   const scenarios = selectScenarios(argv._.map(String), driver.name);
   const runs = Number(argv.runs ?? 1);
   const reportRoot = resolve(

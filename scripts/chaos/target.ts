@@ -8,6 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ManifestNode, TopologyManifest } from '../../constructs/platform/topology';
 import type { LabState } from '../lab/runtime';
+import { AwsDriver } from './drivers/aws';
+import { DockerDriver } from './drivers/docker';
+import { LabDriver } from './drivers/lab';
 import type { Driver } from './types';
 
 export interface Target {
@@ -75,4 +78,15 @@ export function terraformTarget(stack: string): Target {
 
 export function driverNameOf(manifest: TopologyManifest): Driver['name'] {
   return manifest.target === 'lab' ? 'lab' : manifest.target;
+}
+
+/** `--target lab|local|aws` (and `--lab-root`), as the chaos and ops commands take them. */
+export function loadTarget(which: string, labRoot?: string): { target: Target; driver: Driver } {
+  if (which === 'lab') {
+    const root = resolve(labRoot ?? currentLabRoot());
+    return { target: labTarget(root), driver: new LabDriver(root) };
+  }
+  if (which === 'local') return { target: terraformTarget('local'), driver: new DockerDriver() };
+  if (which === 'aws') return { target: terraformTarget('aws'), driver: new AwsDriver() };
+  throw new Error(`--target must be lab, local or aws (got ${which})`);
 }

@@ -182,6 +182,21 @@ describe('renderHaproxyCfg', () => {
     });
     expect(lab).not.toContain('resolvers');
   });
+
+  it('re-checks servers in transition and down servers faster than up ones', () => {
+    expect(section('primary')).toContain('default-server inter 1s fastinter 250ms downinter 500ms fall 2 rise 2');
+  });
+
+  it('names the leader on /leader only while it is the one server up in primary', () => {
+    const metrics = cfg.split('\n\n').find((s) => s.startsWith('frontend metrics'))!;
+    expect(metrics).toContain(
+      'http-request return status 200 content-type text/plain string patroni-2 if { path /leader } { nbsrv(primary) eq 1 } { srv_is_up(primary/patroni-2) }',
+    );
+    // The fallback comes after every member's rule, or it would answer first.
+    const lines = metrics.split('\n');
+    const fallback = lines.findIndex((l) => l.includes('status 503'));
+    expect(fallback).toBeGreaterThan(lines.map((l) => l.includes('srv_is_up')).lastIndexOf(true));
+  });
 });
 
 describe('renderPgbouncerIni', () => {
@@ -195,6 +210,7 @@ describe('renderPgbouncerIni', () => {
       authFile: '/etc/pgbouncer/userlist.txt',
       maxClientConnections: 1000,
       poolSize: 20,
+      adminUsers: ['pgbouncer_admin'],
     }),
   );
 
@@ -207,6 +223,23 @@ describe('renderPgbouncerIni', () => {
 
   it('pools by transaction and authenticates clients with SCRAM', () => {
     expect(ini.pgbouncer).toMatchObject({ pool_mode: 'transaction', auth_type: 'scram-sha-256', listen_port: '6432' });
+  });
+
+  it('lets the admin user PAUSE and RESUME, and no one else by default', () => {
+    expect(ini.pgbouncer!.admin_users).toBe('pgbouncer_admin');
+    const plain = parseIni(
+      renderPgbouncerIni({
+        bindHost: '0.0.0.0',
+        port: 6432,
+        database: 'app',
+        readWrite: { host: 'haproxy', port: 5000 },
+        readOnly: { host: 'haproxy', port: 5001 },
+        authFile: '/etc/pgbouncer/userlist.txt',
+        maxClientConnections: 1000,
+        poolSize: 20,
+      }),
+    );
+    expect(plain.pgbouncer).not.toHaveProperty('admin_users');
   });
 
   it('quotes names and passwords in the userlist', () => {

@@ -30,6 +30,7 @@ const serverProps = (placement: Placement = docker, role: 'combined' | 'broker' 
       replicationFactor: 3,
       minInsyncReplicas: 2,
       partitions: 3,
+      session: { timeoutMs: 4000, heartbeatMs: 1000 },
       placement,
     }),
   );
@@ -62,6 +63,8 @@ describe('server.properties', () => {
       'unclean.leader.election.enable': 'false',
       'auto.create.topics.enable': 'false',
       'process.roles': 'broker,controller',
+      'broker.session.timeout.ms': '4000',
+      'broker.heartbeat.interval.ms': '1000',
     });
   });
 

@@ -69,6 +69,20 @@ describe('Kafka settings', () => {
     rejects({ kafka: { hostPortBase: 19091 } }, /kafka\.hostPortBase 19091 puts a host listener on port 19092/);
   });
 
+  it('rejects a broker session timeout out of range, and a heartbeat above a third of it', () => {
+    rejects(
+      { kafka: { brokerSessionTimeoutMs: 2000 } },
+      /kafka\.brokerSessionTimeoutMs must be an integer between 3000 and 60000 \(got 2000\)/,
+    );
+    rejects(
+      { kafka: { brokerSessionTimeoutMs: 6000, brokerHeartbeatIntervalMs: 2500 } },
+      /kafka\.brokerHeartbeatIntervalMs must be an integer between 250 and 2000 \(got 2500\)/,
+    );
+    expect(names({ kafka: { brokerSessionTimeoutMs: 6000, brokerHeartbeatIntervalMs: 2000 } }, 'kafka')).toContain(
+      'kafka-1',
+    );
+  });
+
   it('rejects a heap above half the memory limit', () => {
     rejects({ kafka: { heapMb: 600, memoryMb: 1024 } }, /kafka\.heapMb is 600 but kafka\.memoryMb is 1024/);
   });

@@ -16,7 +16,7 @@ const TOPIC = 'pg.public.orders';
 /** Seconds for Debezium to reconnect through HAProxy and catch up after recovery. */
 const CATCH_UP_SECONDS = 120;
 
-async function connectorRunning(rest: string): Promise<boolean> {
+export async function connectorRunning(rest: string): Promise<boolean> {
   const res = await fetch(`${rest}/connectors/postgres-cdc/status`, { signal: AbortSignal.timeout(2000) });
   const s = (await res.json()) as { connector: { state: string }; tasks: { state: string }[] };
   return s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING');
@@ -47,6 +47,22 @@ export function orderWrites(target: PgTarget, firstId: number, clients: number):
       values: [id],
     }),
   });
+}
+
+/** The topic's ids above `base`, read until every acknowledged op of `ops` is there or CATCH_UP_SECONDS pass. */
+export async function readCaptured(
+  ctx: Parameters<ScenarioDefinition['prepare']>[0],
+  base: number,
+  ops: readonly Op[],
+): Promise<Readback> {
+  const acked = ops.filter((o) => o.ok).map((o) => o.key);
+  let present = new Map<string, number>();
+  for (const deadline = Date.now() + CATCH_UP_SECONDS * 1000; Date.now() < deadline; ) {
+    present = await capturedIds(ctx, base);
+    if (acked.every((k) => present.has(k))) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return { present };
 }
 
 export const CDC_FAILOVER: ScenarioDefinition = {
@@ -83,16 +99,7 @@ export const CDC_FAILOVER: ScenarioDefinition = {
       recovered: () => writeProbe(target),
       rollback: async () => ctx.driver.act('restart', node),
       // Debezium may still be catching up: read until every acknowledged id is there, or the bound runs out.
-      async readback(): Promise<Readback> {
-        const acked = ops.filter((o) => o.ok).map((o) => o.key);
-        let present = new Map<string, number>();
-        for (const deadline = Date.now() + CATCH_UP_SECONDS * 1000; Date.now() < deadline;) {
-          present = await capturedIds(ctx, base);
-          if (acked.every((k) => present.has(k))) break;
-          await new Promise((r) => setTimeout(r, 2000));
-        }
-        return { present };
-      },
+      readback: () => readCaptured(ctx, base, ops),
       invariants: async () =>
         (await connectorRunning(rest)) ? [] : ['the postgres-cdc connector is not RUNNING after recovery'],
     };

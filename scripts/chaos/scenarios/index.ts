@@ -2,6 +2,7 @@ import type { ScenarioDefinition } from '../types';
 import { CDC_FAILOVER } from './cdc';
 import { CLICKHOUSE_RESTART } from './clickhouse';
 import { KAFKA_SCENARIOS } from './kafka';
+import { MAINTENANCE_SCENARIOS } from './maintenance';
 import { MONGO_SCENARIOS } from './mongo';
 import { PATRONI_SCENARIOS } from './patroni';
 import { ROUTING_SCENARIOS } from './routing';
@@ -9,6 +10,7 @@ import { ROUTING_SCENARIOS } from './routing';
 export const SCENARIOS: readonly ScenarioDefinition[] = [
   ...PATRONI_SCENARIOS,
   ...ROUTING_SCENARIOS,
+  ...MAINTENANCE_SCENARIOS,
   ...KAFKA_SCENARIOS,
   CDC_FAILOVER,
   ...MONGO_SCENARIOS,

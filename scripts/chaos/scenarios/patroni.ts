@@ -25,6 +25,8 @@ export async function pgRun(
   ctx: ScenarioContext,
   name: string,
   run: Omit<ScenarioRun, 'steadyState' | 'workload' | 'readback'>,
+  /** The writers' client timeout, ms. @default pgWrites' default */
+  writeTimeoutMs?: number,
 ): Promise<ScenarioRun> {
   const target = pgbouncerTarget(ctx);
   const label = `${name}-${Date.now()}`;
@@ -38,7 +40,7 @@ export async function pgRun(
       if (problem) throw new Error(problem);
       await prepareTable(target);
     },
-    workload: () => pgWrites({ target, run: label }),
+    workload: () => pgWrites({ target, run: label, ...(writeTimeoutMs ? { timeoutMs: writeTimeoutMs } : {}) }),
     readback: () => readRows(target, label),
   };
 }
@@ -55,7 +57,7 @@ async function act(
 }
 
 /** A new leader, other than `old`, is running. */
-function newLeaderRunning(ctx: ScenarioContext, old: string): () => Promise<boolean> {
+export function newLeaderRunning(ctx: ScenarioContext, old: string): () => Promise<boolean> {
   return async () => {
     const leader = leaderOf(await clusterMembers(ctx.manifest));
     return !!leader && leader.name !== old && leader.state === 'running';
@@ -63,7 +65,7 @@ function newLeaderRunning(ctx: ScenarioContext, old: string): () => Promise<bool
 }
 
 /** Never two members acting as primary: checked by asking every reachable member's REST API. */
-async function splitBrain(ctx: ScenarioContext): Promise<string[]> {
+export async function splitBrain(ctx: ScenarioContext): Promise<string[]> {
   const primaries: string[] = [];
   for (const node of patroniNodes(ctx.manifest)) {
     const res = await fetch(`http://${endpointOf(node, 'rest')}/primary`, { signal: AbortSignal.timeout(2000) }).catch(

@@ -20,14 +20,15 @@ export async function prepareTopic(manifest: TopologyManifest, topic: string): P
   });
 }
 
-export function kafkaProduce(manifest: TopologyManifest, topic: string, run: string, senders = 3): Workload {
+/** @param retries the client's retries of a failed send before it counts as failed */
+export function kafkaProduce(manifest: TopologyManifest, topic: string, run: string, senders = 3, retries = 2): Workload {
   const ops: Op[] = [];
   let running = false;
   let next = 0;
   const workers: Promise<void>[] = [];
   const producer = kafkaClient(manifest, `chaos-${run}`).producer({
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 2 },
+    retry: { retries },
   });
 
   async function sender(): Promise<void> {
