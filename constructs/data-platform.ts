@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { cdcTopics, postgresBootstrap, resolveCdc, type CdcProps } from './cdc/cdc-settings';
+import { cdcTopics, postgresBootstrap, resolveCdc } from './cdc/cdc-settings';
 import { DebeziumConnect } from './cdc/debezium-connect';
-import { ClickHouseCluster, type ClickHouseClusterProps } from './clickhouse/clickhouse-cluster';
-import { KafkaCluster, type KafkaClusterProps } from './kafka/kafka-cluster';
-import { MongoReplicaSet, type MongoReplicaSetProps } from './mongo/mongo-replica-set';
-import { Monitoring, type MonitoringProps } from './monitoring/monitoring';
+import { ClickHouseCluster } from './clickhouse/clickhouse-cluster';
+import { KafkaCluster } from './kafka/kafka-cluster';
+import { MongoReplicaSet } from './mongo/mongo-replica-set';
+import { Monitoring } from './monitoring/monitoring';
 import { providePlatform, type PlatformContext } from './platform/context';
 import { idPlaceholder, type GeneratedIdSpec } from './platform/generated-ids';
 import { MonitoringRegistry } from './platform/monitoring-registry';
@@ -13,47 +13,31 @@ import { checkBucketName, type BucketSpec, type ObjectStorageMode } from './plat
 import type { Placement } from './platform/placement';
 import { secretPlaceholder, type SecretSpec } from './platform/secrets';
 import { ValidationError } from './platform/validation';
-import { EtcdCluster, type EtcdClusterProps } from './postgres/etcd-cluster';
-import { checkProfile, overlay, PROFILES, type Profile } from './profiles';
-import { PostgresHa, type PostgresHaProps } from './postgres/postgres-ha';
-import { ObjectStorage, type ObjectStorageProps } from './storage/object-store';
+import { EtcdCluster } from './postgres/etcd-cluster';
+import { checkProfile, overlay, PROFILES, type Profile, type ProfileSettings } from './profiles';
+import { PostgresHa } from './postgres/postgres-ha';
+import { ObjectStorage } from './storage/object-store';
 
 /**
- * Settings of the whole platform. Every component's props live here under the
- * component's name, and every error message names a setting by its path in
- * this tree (e.g. `postgres.patroni.ttl`).
+ * Settings of the whole platform. Every component's props live under the
+ * component's name (ProfileSettings), and every error message names a setting
+ * by its path in this tree (e.g. `postgres.patroni.ttl`).
  */
-export interface DataPlatformProps {
+export interface DataPlatformProps extends ProfileSettings {
   /** Where nodes run: host names, ports and paths. Supplied by the stack or the lab, never by a component. */
   readonly placement: Placement;
   /**
-   * A size of the whole platform (see profiles.ts): it fills in the settings
-   * below that are not given, and sets the local stack's memory budget.
+   * A size of the whole platform (see profiles.ts): it fills in the component
+   * settings that are not given, and sets the local stack's memory budget.
    * @default 'default': every component, every cluster HA, within 8 GiB
    */
   readonly profile?: Profile;
-  /** @default 3 members, see EtcdClusterProps */
-  readonly etcd?: EtcdClusterProps;
-  /** @default 3 Patroni members behind HAProxy and PgBouncer, see PostgresHaProps */
-  readonly postgres?: PostgresHaProps;
   /**
    * Where buckets live: a VersityGW node in the platform, or S3 provided by the AWS target.
    * Chosen by the stack (see object-storage.ts).
    * @default 'versitygw'
    */
   readonly objectStorage?: ObjectStorageMode;
-  /** `false` leaves Kafka out (and with it CDC). @default 3 combined KRaft nodes, see KafkaClusterProps */
-  readonly kafka?: KafkaClusterProps | false;
-  /** `false` leaves MongoDB out. @default a 3-member replica set, see MongoReplicaSetProps */
-  readonly mongo?: MongoReplicaSetProps | false;
-  /** `false` runs no Debezium. @default 2 Connect workers capturing DEMO_STREAMS, see CdcProps */
-  readonly cdc?: CdcProps | false;
-  /** `false` leaves ClickHouse out. @default 2 replicas on 3 Keeper nodes, see ClickHouseClusterProps */
-  readonly clickhouse?: ClickHouseClusterProps | false;
-  /** Buckets, and the VersityGW node holding them in `versitygw` mode. @default see ObjectStorageProps */
-  readonly storage?: ObjectStorageProps;
-  /** Prometheus, Alertmanager and Grafana over every component's registered monitoring. @default see MonitoringProps */
-  readonly monitoring?: MonitoringProps;
 }
 
 /**

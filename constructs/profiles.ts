@@ -9,15 +9,26 @@ import type { EtcdClusterProps } from './postgres/etcd-cluster';
 import type { PostgresHaProps } from './postgres/postgres-ha';
 import type { ObjectStorageProps } from './storage/object-store';
 
-/** The DataPlatformProps a profile fills in (see there); the user's own settings win over them. */
+/**
+ * Every component's settings, under the component's name: the part of DataPlatformProps a profile fills in
+ * (the user's own settings win over the profile's).
+ */
 export interface ProfileSettings {
+  /** @default 3 members, see EtcdClusterProps */
   readonly etcd?: EtcdClusterProps;
+  /** @default 3 Patroni members behind HAProxy and PgBouncer, see PostgresHaProps */
   readonly postgres?: PostgresHaProps;
+  /** `false` leaves Kafka out (and with it CDC). @default 3 combined KRaft nodes, see KafkaClusterProps */
   readonly kafka?: KafkaClusterProps | false;
+  /** `false` leaves MongoDB out. @default a 3-member replica set, see MongoReplicaSetProps */
   readonly mongo?: MongoReplicaSetProps | false;
+  /** `false` runs no Debezium. @default 2 Connect workers capturing DEMO_STREAMS, see CdcProps */
   readonly cdc?: CdcProps | false;
+  /** `false` leaves ClickHouse out. @default 2 replicas on 3 Keeper nodes, see ClickHouseClusterProps */
   readonly clickhouse?: ClickHouseClusterProps | false;
+  /** Buckets, and the VersityGW node holding them in `versitygw` mode. @default see ObjectStorageProps */
   readonly storage?: ObjectStorageProps;
+  /** Prometheus, Alertmanager and Grafana over every component's registered monitoring. @default see MonitoringProps */
   readonly monitoring?: MonitoringProps;
 }
 
