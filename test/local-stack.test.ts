@@ -156,7 +156,7 @@ describe('local stack invariants', () => {
   });
 
   // A lookup of a dead member's name must not stall failover where the upstream resolver never answers.
-  it('bounds every container\'s DNS lookups to one try of one second', () => {
+  it("bounds every container's DNS lookups to one try of one second", () => {
     for (const c of containers) expect(c.dns_opts, c.name).toEqual(['timeout:1', 'attempts:1']);
   });
 
@@ -204,7 +204,11 @@ describe('local stack invariants', () => {
       }
     }
     const userlist = byName('pgbouncer').upload.find((u: { file: string }) => u.file.endsWith('userlist.txt')).content;
-    expect(userlist).toMatch(new RegExp(`^"app" "${ref.source}"\\n"pgbouncer_exporter" "${ref.source}"\\n"pgbouncer_admin" "${ref.source}"\\n$`));
+    expect(userlist).toMatch(
+      new RegExp(
+        `^"app" "${ref.source}"\\n"pgbouncer_exporter" "${ref.source}"\\n"pgbouncer_admin" "${ref.source}"\\n$`,
+      ),
+    );
     // No placeholder escaped resolution, and no file carries a password key with a literal value.
     const all = strings(tf as TfJson);
     expect(all.filter((s) => s.includes('{{secret:') || s.includes('{{id:'))).toEqual([]);

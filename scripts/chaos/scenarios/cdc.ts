@@ -57,7 +57,7 @@ export async function readCaptured(
 ): Promise<Readback> {
   const acked = ops.filter((o) => o.ok).map((o) => o.key);
   let present = new Map<string, number>();
-  for (const deadline = Date.now() + CATCH_UP_SECONDS * 1000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + CATCH_UP_SECONDS * 1000; Date.now() < deadline;) {
     present = await capturedIds(ctx, base);
     if (acked.every((k) => present.has(k))) break;
     await new Promise((r) => setTimeout(r, 2000));

@@ -21,7 +21,13 @@ export async function prepareTopic(manifest: TopologyManifest, topic: string): P
 }
 
 /** @param retries the client's retries of a failed send before it counts as failed */
-export function kafkaProduce(manifest: TopologyManifest, topic: string, run: string, senders = 3, retries = 2): Workload {
+export function kafkaProduce(
+  manifest: TopologyManifest,
+  topic: string,
+  run: string,
+  senders = 3,
+  retries = 2,
+): Workload {
   const ops: Op[] = [];
   let running = false;
   let next = 0;
