@@ -81,6 +81,9 @@ export function postgresConnector(input: PostgresConnectorInput): ConnectorConfi
     'slot.drop.on.stop': 'false',
     'publication.name': input.publication,
     'publication.autocreate.mode': 'disabled',
+    // Also how often the connector probes its connection. A leader shutting down for a switchover waits for this
+    // logical walsender to go; at the default 10 s that held a switchover's writes for ~8 s in the lab.
+    'status.update.interval.ms': '1000',
     'table.include.list': input.streams.map((s) => `public.${s.table}`).join(','),
     'heartbeat.action.query':
       `INSERT INTO public.${input.heartbeatTable} (id, ts) VALUES (1, now()) ` +
