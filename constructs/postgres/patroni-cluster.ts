@@ -35,12 +35,7 @@ export interface PatroniClusterProps {
    * @default 20
    */
   readonly ttl?: number;
-  /**
-   * Seconds between Patroni HA loops. A planned switchover's demoting leader
-   * releases its key only on the loop after Postgres stopped, so this is most of
-   * the pause a zero-error switchover costs clients.
-   * @default 1
-   */
+  /** Seconds between Patroni HA loops. @default 2 */
   readonly loopWait?: number;
   /**
    * Seconds Patroni retries DCS and Postgres operations before giving up.
@@ -218,7 +213,7 @@ export class PatroniCluster extends Construct {
 
 function resolveSettings(props: PatroniClusterProps): PatroniSettings {
   const ttl = checkInt('postgres.patroni.ttl', props.ttl ?? 20, { min: 20 });
-  const loopWait = checkInt('postgres.patroni.loopWait', props.loopWait ?? 1, { min: 1 });
+  const loopWait = checkInt('postgres.patroni.loopWait', props.loopWait ?? 2, { min: 1 });
   const retryTimeout = checkInt('postgres.patroni.retryTimeout', props.retryTimeout ?? 5, { min: 3 });
   if (loopWait + 2 * retryTimeout > ttl) {
     throw new ValidationError(
