@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     console.log(help());
     return argv.help ? 0 : 2;
   }
-  const { target, driver } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
+  const { target, driver } = await loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
   const scenarios = selectScenarios(argv._.map(String), driver.name);
   const runs = Number(argv.runs ?? 1);
   const reportRoot = resolve(

@@ -3,6 +3,7 @@
  * the credentials the workloads log in with. Chaos scripts know nodes only
  * through the manifest.
  */
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -62,18 +63,51 @@ export function labTarget(root: string): Target {
 }
 
 /**
- * A deployed stack: `terraform output` of cdktf.out/stacks/<stack>. The
- * secrets output is sensitive, so it is read with -json, never printed.
+ * A deployed stack: `terraform output` of cdktf.out/stacks/<stack>, read with -json
+ * (sensitive values included, never printed). The local stack outputs its secrets; the aws
+ * stack outputs only their Secrets Manager names, since the values never enter the state,
+ * so they are read from Secrets Manager through SSM's reference path (the SSM client the aws
+ * driver uses already).
  */
-export function terraformTarget(stack: string): Target {
-  const dir = resolve('cdktf.out/stacks', stack);
-  const output = (name: string) =>
-    JSON.parse(execFileSync('terraform', [`-chdir=${dir}`, 'output', '-json', name], { encoding: 'utf8' })) as unknown;
-  return {
-    manifest: output('topology') as TopologyManifest,
-    secrets: output('secrets') as Record<string, string>,
-    source: `terraform output (${dir})`,
+export async function terraformTarget(
+  stack: string,
+  opts: {
+    /** @default cdktf.out/stacks/<stack> */
+    readonly dir?: string;
+    /** @default a client from the SDK's default region and credential chain */
+    readonly ssm?: SSMClient;
+  } = {},
+): Promise<Target> {
+  const dir = opts.dir ?? resolve('cdktf.out/stacks', stack);
+  const outputs = JSON.parse(
+    execFileSync('terraform', [`-chdir=${dir}`, 'output', '-json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }),
+  ) as Record<string, { value: unknown }>;
+  const output = (name: string) => {
+    const o = outputs[name];
+    if (!o) throw new Error(`${dir} has no '${name}' output: deploy the stack first (cdktf deploy ${stack})`);
+    return o.value;
   };
+  const secrets = outputs.secrets
+    ? (output('secrets') as Record<string, string>)
+    : await secretsManagerValues(output('secret_names') as Record<string, string>, opts.ssm ?? new SSMClient({}));
+  return { manifest: output('topology') as TopologyManifest, secrets, source: `terraform output (${dir})` };
+}
+
+/** Each platform secret's value, by its Secrets Manager name. */
+export async function secretsManagerValues(
+  names: Readonly<Record<string, string>>,
+  ssm: SSMClient,
+): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(names).map(async ([name, secretId]) => {
+      const { Parameter } = await ssm.send(
+        new GetParameterCommand({ Name: `/aws/reference/secretsmanager/${secretId}`, WithDecryption: true }),
+      );
+      if (Parameter?.Value === undefined) throw new Error(`secret ${secretId} (${name}) has no value`);
+      return [name, Parameter.Value] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 export function driverNameOf(manifest: TopologyManifest): Driver['name'] {
@@ -81,12 +115,12 @@ export function driverNameOf(manifest: TopologyManifest): Driver['name'] {
 }
 
 /** `--target lab|local|aws` (and `--lab-root`), as the chaos and ops commands take them. */
-export function loadTarget(which: string, labRoot?: string): { target: Target; driver: Driver } {
+export async function loadTarget(which: string, labRoot?: string): Promise<{ target: Target; driver: Driver }> {
   if (which === 'lab') {
     const root = resolve(labRoot ?? currentLabRoot());
     return { target: labTarget(root), driver: new LabDriver(root) };
   }
-  if (which === 'local') return { target: terraformTarget('local'), driver: new DockerDriver() };
-  if (which === 'aws') return { target: terraformTarget('aws'), driver: new AwsDriver() };
+  if (which === 'local') return { target: await terraformTarget('local'), driver: new DockerDriver() };
+  if (which === 'aws') return { target: await terraformTarget('aws'), driver: new AwsDriver() };
   throw new Error(`--target must be lab, local or aws (got ${which})`);
 }

@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     console.error(`unknown command '${command}': see --help`);
     return 2;
   }
-  const { target, driver } = loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
+  const { target, driver } = await loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
   const log = (m: string) => console.log(`${chalk.dim(new Date().toISOString().slice(11, 23))} ${m}`);
   if (command === 'switchover') {
     await zeroErrorSwitchover(target, {

@@ -1,8 +1,10 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terraformTarget } from '../../scripts/chaos/target';
 import { findTool, haveTools, scratch } from '../real-tools/tools';
 import { fullSynthAws } from './helpers';
 
@@ -263,6 +265,18 @@ describe.runIf(
       expect(Buffer.from(value, 'base64url')).toHaveLength(16);
       expect(Buffer.from(value, 'base64url').toString('base64url')).toBe(value);
     }
+
+    // What `npm run ops|chaos -- --target aws` logs in with: the same values, through SSM's reference path.
+    const ssm = new SSMClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
+    });
+    const target = await terraformTarget('aws', { dir, ssm });
+    const names = JSON.parse(ok(['output', '-json', 'secret_names'])) as Record<string, string>;
+    expect(Object.keys(target.secrets).sort()).toEqual(Object.keys(names).sort());
+    for (const [name, secretId] of Object.entries(names)) expect(target.secrets[name], name).toBe(secrets[secretId]);
+    expect(target.manifest.nodes.length).toBeGreaterThan(0);
 
     // Every resource read back on the re-plan, so the destroy need not refresh them again.
     ok(['destroy', '-input=false', '-auto-approve', '-refresh=false', parallelism]);
