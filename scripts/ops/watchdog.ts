@@ -26,8 +26,11 @@ export interface Watchdog {
 const ENTRY = fileURLToPath(new URL('./pause-watchdog.ts', import.meta.url));
 const RENEW_EVERY_MS = 250;
 
-/** Starts the watchdog and resolves once it holds its own admin console connection. */
-export async function startWatchdog(opts: WatchdogOptions, readyWithinMs = 15_000): Promise<Watchdog> {
+/**
+ * Starts the watchdog and resolves once it holds its own admin console connection. Nothing is paused yet, so
+ * the generous bound costs nothing but covers tsx compiling the watchdog on a busy machine (>15 s seen at load 15).
+ */
+export async function startWatchdog(opts: WatchdogOptions, readyWithinMs = 30_000): Promise<Watchdog> {
   const child: ChildProcess = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENTRY], {
     detached: true, // a session of its own: the terminal's Ctrl-C does not reach it
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -43,7 +46,7 @@ export async function startWatchdog(opts: WatchdogOptions, readyWithinMs = 15_00
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the pause watchdog did not start within ${readyWithinMs} ms`));
+      reject(new Error(`the pause watchdog did not start within ${readyWithinMs} ms; nothing was paused`));
     }, readyWithinMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
