@@ -63,8 +63,12 @@ export async function runScenario(
     await run.rollback();
     ctx.log(`${def.name}: fault rolled back after ${run.holdSeconds} s`);
   }
-  // Wait past the bound, so a slow recovery is measured rather than cut off.
-  const deadline = fault.at + ((run.holdSeconds ?? 0) + run.rtoBoundSeconds + 15) * 1000;
+  // Wait past the bound, so a slow recovery is measured rather than cut off; and past the inject itself, since
+  // a maintenance (a rolling restart) is injected at its start but returns only once it is done.
+  const deadline = Math.max(
+    fault.at + ((run.holdSeconds ?? 0) + run.rtoBoundSeconds + 15) * 1000,
+    Date.now() + 15_000,
+  );
   const recoveredAt = await pollUntil(run.recovered, deadline);
   ctx.log(
     recoveredAt
