@@ -74,12 +74,12 @@ export function categorize(profile: CpuProfile): { category: string; ms: number 
   return tally(profile, kindOf);
 }
 
-/** [function name, substring of its script URL, phase], tried on each frame, leaf first. */
+/** [function name, substring of its script URL, phase]: a sample is in the first phase with a frame on its stack. */
 const PHASES: readonly (readonly [string, string, string])[] = [
   ['runAllValidations', '/cdktf/lib/', 'app.synth(): validations (`terraform version` per terraform_data)'],
-  ['toTerraform', '/cdktf/lib/terraform-stack.js', 'app.synth(): each stack to JSON (resolving tokens)'],
-  ['invokeAspects', '/cdktf/lib/', 'app.synth(): aspects'],
+  ['invokeAspects', '/cdktf/lib/', 'app.synth(): aspects (the AWS guardrails resolve their stack once more)'],
   ['prepareStack', '/cdktf/lib/terraform-stack.js', 'app.synth(): preparing pass (every element resolved once before)'],
+  ['toTerraform', '/cdktf/lib/terraform-stack.js', 'app.synth(): each stack to JSON (resolving tokens)'],
   ['synth', '/cdktf/lib/app.js', 'app.synth(): writing the files, the rest'],
   ['DataPlatform', '/constructs/data-platform.ts', 'constructing: DataPlatform (components, renderers)'],
   ['DockerTarget', '/constructs/targets/docker/', 'constructing: DockerTarget (local stack)'],
@@ -91,17 +91,15 @@ const LOADING = 'loading modules (and waiting on the tsx hooks worker)';
 
 /**
  * Milliseconds per phase of the run, largest first: loading and garbage
- * collection wherever they happen, then the nearest phase frame of each sample.
+ * collection wherever they happen, then the first phase (in PHASES' order) on each sample's stack.
  */
 export function phases(profile: CpuProfile): { category: string; ms: number }[] {
   return tally(profile, (leaf, frames) => {
     const kind = kindOf(leaf, frames);
     if (kind.startsWith('loading') || kind.startsWith('idle') || kind.startsWith('source maps')) return LOADING;
     if (kind === 'garbage collection') return kind;
-    for (const f of frames()) {
-      const phase = PHASES.find(([name, url]) => f.callFrame.functionName === name && f.callFrame.url.includes(url));
-      if (phase) return phase[2];
-    }
-    return 'top level of modules (outside any phase above)';
+    const stack = [...frames()].map((f) => f.callFrame);
+    const phase = PHASES.find(([name, url]) => stack.some((f) => f.functionName === name && f.url.includes(url)));
+    return phase?.[2] ?? 'top level of modules (outside any phase above)';
   });
 }
