@@ -10,10 +10,11 @@ mkdirSync(tmp, { recursive: true });
 /** Files that need the shared lab (real servers on loopback). */
 const LAB_FILES = ['test/**/*.lab.test.ts'];
 /**
- * Files that run servers of their own and mostly wait on them (Terraform on moto; HAProxy on a DNS stub that
- * never answers): they run beside the lab files, not among the unit files.
+ * Files that need no lab but start a server of their own or run a heavy real validator (pgBackRest on
+ * VersityGW, checkov, Terraform on moto, Prometheus, PgBouncer…): named `*.integration.test.ts`, they run
+ * beside the lab files. Every other `*.test.ts` is a unit file: no server, no network, quick.
  */
-const INTEGRATION_FILES = ['test/aws/terraform.test.ts', 'test/real-tools/haproxy-dns.test.ts'];
+const INTEGRATION_FILES = ['test/**/*.integration.test.ts'];
 
 export default defineConfig({
   test: {
@@ -29,6 +30,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: [...LAB_FILES, ...INTEGRATION_FILES],
+          // Measured (README, "Running the tests"): without isolation the files share the loaded cdktf, providers
+          // and constructs, half the project's CPU time; two workers overlap the files that wait on a child process.
+          isolate: false,
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },

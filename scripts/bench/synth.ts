@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { categorize, type CpuProfile } from './cpu-profile';
+import { categorize, phases, type CpuProfile } from './cpu-profile';
 
 type Run = { ms: number; maxRssMb: number; cpuMs: number };
 mkdirSync('.tmp', { recursive: true });
@@ -25,7 +25,7 @@ function measure(mode: 'floor' | 'synth', nodeArgs: string[] = []): Run {
 }
 
 if (process.argv[2] === '--profile') {
-  const profiles: Record<string, Map<string, number>> = {};
+  const profiles = {} as Record<'floor' | 'synth', CpuProfile>;
   for (const mode of ['floor', 'synth'] as const) {
     const dir = mkdtempSync(join('.tmp', `synth-prof-${mode}-`));
     measure(mode, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
@@ -33,20 +33,23 @@ if (process.argv[2] === '--profile') {
     const main = readdirSync(dir)
       .filter((f) => f.endsWith('.cpuprofile'))
       .sort()[0]!;
-    const profile = JSON.parse(readFileSync(join(dir, main), 'utf8')) as CpuProfile;
-    profiles[mode] = new Map(categorize(profile).map((c) => [c.category, c.ms]));
+    profiles[mode] = JSON.parse(readFileSync(join(dir, main), 'utf8')) as CpuProfile;
     console.log(`${mode} profile: ${join(dir, main)}`);
   }
-  const { floor, synth } = profiles as Record<'floor' | 'synth', Map<string, number>>;
-  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  console.log(`\n${'main thread, ms'.padEnd(62)} ${'floor'.padStart(6)} ${'synth'.padStart(6)} ${'extra'.padStart(6)}`);
-  for (const [category, ms] of synth) {
-    const f = floor.get(category) ?? 0;
-    console.log(
-      `${category.padEnd(62)} ${f.toFixed(0).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms - f).toFixed(0).padStart(6)}`,
-    );
-  }
-  console.log(`${'total'.padEnd(62)} ${sum(floor).toFixed(0).padStart(6)} ${sum(synth).toFixed(0).padStart(6)}`);
+  const table = (title: string, breakdown: typeof categorize) => {
+    const floor = new Map(breakdown(profiles.floor).map((c) => [c.category, c.ms]));
+    const synth = breakdown(profiles.synth);
+    const row = (label: string, f: number, ms: number) =>
+      console.log(
+        `${label.padEnd(72)} ${f.toFixed(0).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms - f).toFixed(0).padStart(6)}`,
+      );
+    console.log(`\n${title.padEnd(72)} ${'floor'.padStart(6)} ${'synth'.padStart(6)} ${'extra'.padStart(6)}`);
+    for (const { category, ms } of synth) row(category, floor.get(category) ?? 0, ms);
+    const sum = (xs: Iterable<number>) => [...xs].reduce((a, b) => a + b, 0);
+    row('total', sum(floor.values()), sum(synth.map((c) => c.ms)));
+  };
+  table('main thread by kind of work, ms', categorize);
+  table('main thread by phase, ms', phases);
   process.exit(0);
 }
 

@@ -346,7 +346,7 @@ fi
 echo "  chdb              $("$CHDB_VENV/bin/python" -c 'import chdb; print(chdb.__version__, "engine", chdb.engine_version)')  [$CHDB_VENV]"
 
 # ---------------------------------------------------------------------------
-# 8. Terraform on the aws stack (test/aws/terraform.test.ts): moto stands in for
+# 8. Terraform on the aws stack (test/aws/terraform.integration.test.ts): moto stands in for
 #    the AWS APIs. Terraform and the hashicorp/aws plugin mirror cannot come from
 #    a registry here: they are part of the machine, and the test fails in CI
 #    without them (see README, "AWS").
@@ -362,4 +362,4 @@ if [[ $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev
   log "  pip done in $((SECONDS - t0))s"
 fi
 echo "  moto              $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')  [$MOTO_VENV/bin]"
-echo "  terraform         $(terraform version 2>/dev/null | head -n1 || echo 'not found: test/aws/terraform.test.ts will fail in CI')"
+echo "  terraform         $(terraform version 2>/dev/null | head -n1 || echo 'not found: test/aws/terraform.integration.test.ts will fail in CI')"

@@ -4,9 +4,7 @@
  * manifest (as the chaos scripts). `npm run ops -- --help` lists them.
  */
 import { argv, chalk } from 'zx';
-import { loadTarget } from '../chaos/target';
-import { ROLLING_COMPONENTS, rollingRestart, WHOLE_WITHIN_SECONDS, type RollingComponent } from './rolling-restart';
-import { LEASE_MS, zeroErrorSwitchover } from './switchover';
+import { LEASE_MS, ROLLING_COMPONENTS, WHOLE_WITHIN_SECONDS, type RollingComponent } from './limits';
 
 function help(): string {
   return `Usage: npm run ops -- <command> [options]
@@ -48,6 +46,12 @@ async function main(): Promise<number> {
     console.error(`unknown command '${command}': see --help`);
     return 2;
   }
+  // Loaded only now: the clients and drivers take seconds to load, --help and bad arguments none.
+  const [{ loadTarget }, { rollingRestart }, { zeroErrorSwitchover }] = await Promise.all([
+    import('../chaos/target'),
+    import('./rolling-restart'),
+    import('./switchover'),
+  ]);
   const { target, driver } = await loadTarget(String(argv.target ?? 'lab'), argv['lab-root'] as string | undefined);
   const log = (m: string) => console.log(`${chalk.dim(new Date().toISOString().slice(11, 23))} ${m}`);
   if (command === 'switchover') {

@@ -13,13 +13,8 @@ import { withAdmin } from '../chaos/kafka';
 import { clusterMembers, leaderOf, memberNode, patroniNodes, steadyProblem } from '../chaos/patroni';
 import { endpointOf, nodesOf } from '../chaos/target';
 import type { ScenarioContext } from '../chaos/types';
+import { WHOLE_WITHIN_SECONDS, type RollingComponent } from './limits';
 import { zeroErrorSwitchover } from './switchover';
-
-export const ROLLING_COMPONENTS = ['kafka', 'connect', 'patroni', 'etcd'] as const;
-export type RollingComponent = (typeof ROLLING_COMPONENTS)[number];
-
-/** Seconds a restarted node may take to rejoin and its component to be whole again. */
-export const WHOLE_WITHIN_SECONDS = 180;
 
 type Ctx = Pick<ScenarioContext, 'manifest' | 'secrets' | 'driver' | 'log'>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

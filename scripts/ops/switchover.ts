@@ -26,11 +26,10 @@ import {
 } from '../chaos/patroni';
 import { endpointOf, nodesOf } from '../chaos/target';
 import type { ScenarioContext } from '../chaos/types';
+import { LEASE_MS } from './limits';
 import { adminConnect, adminTarget, pause, pausedDatabases, poolDatabases, resume } from './pgbouncer-admin';
 import { startWatchdog } from './watchdog';
 
-/** ms without a renewal after which the watchdog resumes on its own. */
-export const LEASE_MS = 1500;
 /** Seconds PAUSE may take (in-flight transactions finishing) before the switchover is called off. */
 export const PAUSE_WITHIN_SECONDS = 3;
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { categorize } from '../../scripts/bench/cpu-profile';
+import { categorize, phases } from '../../scripts/bench/cpu-profile';
 import { snapshotProcs, treeMemory, treeOf } from '../../scripts/bench/proc-memory';
 
 describe('memory of a process tree (bench:memory)', () => {
@@ -62,6 +62,30 @@ describe('CPU profile breakdown (bench:synth --profile)', () => {
       { category: 'this project: constructs and renderers', ms: 3 },
       { category: 'cdktf: constructs, tokens, resolve, synth', ms: 2 },
       { category: 'cdktf: creation stack of each token', ms: 2 },
+    ]);
+  });
+
+  it('charges each sample to its nearest phase, loading and garbage collection wherever they happen', () => {
+    const profile = {
+      nodes: [
+        frame(1, '', [2, 6, 7], '(root)'),
+        frame(2, 'file:///p/node_modules/cdktf/lib/app.js', [3, 5], 'synth'),
+        frame(3, 'file:///p/node_modules/cdktf/lib/terraform-stack.js', [4], 'prepareStack'),
+        frame(4, 'file:///p/node_modules/cdktf/lib/tokens/private/resolve.js', [], 'resolve'),
+        frame(5, 'node:internal/modules/cjs/loader', [], 'require'),
+        frame(6, '', [], '(garbage collector)'),
+        frame(7, 'file:///p/constructs/data-platform.ts', [8], 'DataPlatform'),
+        frame(8, 'file:///p/node_modules/yaml/dist/index.js', [], 'stringify'),
+      ],
+      samples: [4, 4, 2, 5, 6, 8],
+      timeDeltas: [1000, 1000, 1000, 4000, 3000, 5000],
+    };
+    expect(phases(profile)).toEqual([
+      { category: 'constructing: DataPlatform (components, renderers)', ms: 5 },
+      { category: 'loading modules (and waiting on the tsx hooks worker)', ms: 4 },
+      { category: 'garbage collection', ms: 3 },
+      { category: 'app.synth(): preparing pass (every element resolved once before)', ms: 2 },
+      { category: 'app.synth(): writing the files, the rest', ms: 1 },
     ]);
   });
 });

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { clusterMembers, leaderOf, patroniNodes, steadyProblem } from '../../scripts/chaos/patroni';
 import { labTarget } from '../../scripts/chaos/target';
 import { adminConnect, adminTarget, pausedDatabases, resume } from '../../scripts/ops/pgbouncer-admin';
-import { LEASE_MS, routedLeader } from '../../scripts/ops/switchover';
+import { LEASE_MS } from '../../scripts/ops/limits';
+import { routedLeader } from '../../scripts/ops/switchover';
 import { labAvailable, useLab } from '../lab/lab-fixture';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

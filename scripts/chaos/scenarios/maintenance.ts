@@ -5,7 +5,8 @@
  * MAX_STATEMENT_SECONDS. Rolling restarts: RPO 0, no failed acks=all send after
  * retries, every committed row in the CDC topic.
  */
-import { ROLLING_COMPONENTS, rollingRestart, type RollingComponent } from '../../ops/rolling-restart';
+import { ROLLING_COMPONENTS, type RollingComponent } from '../../ops/limits';
+import { rollingRestart } from '../../ops/rolling-restart';
 import { zeroErrorSwitchover } from '../../ops/switchover';
 import { clusterMembers, leaderOf, timings } from '../patroni';
 import { endpointOf, nodeNamed } from '../target';

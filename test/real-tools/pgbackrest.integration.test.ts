@@ -30,6 +30,16 @@ const KEYS = { access: 'backupaccesskey', secret: 'backupsecretkey0123456789' };
 const STANZA = 'pg-ha';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A one-day self-signed certificate for localhost, `<name>.crt` and `<name>.key` in `dir`. */
+function selfSignedCert(dir: string, name: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  const args = 'req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost';
+  const made = run([tools.openssl!, ...args.split(' '), '-keyout', key, '-out', cert]);
+  if (made.code !== 0) throw new Error(`openssl could not make ${cert}: ${made.output}`);
+  return { cert, key };
+}
+
 /**
  * pgBackRest 2.45 (Debian) on the rendered pgbackrest.conf and archive
  * parameters, against VersityGW 1.8.0 (the platform's rendered server command,
@@ -41,7 +51,6 @@ describe.runIf(haveTools(tools))('pgBackRest on VersityGW: archive, backup, PITR
   const dir = scratch('pgbackrest');
   const data = join(dir, 'pgdata');
   const conf = join(dir, 'pgbackrest.conf');
-  const cert = join(dir, 'tls.crt');
   const settings = resolveBackupSettings({ archiveTimeoutSeconds: 10 });
   const env = {
     PATH: '/usr/bin:/bin',
@@ -69,30 +78,13 @@ describe.runIf(haveTools(tools))('pgBackRest on VersityGW: archive, backup, PITR
 
   beforeAll(async () => {
     chownSync(dir, Number(run(['id', '-u', 'postgres']).output), Number(run(['id', '-g', 'postgres']).output));
-    run([
-      tools.openssl!,
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-      '-keyout',
-      join(dir, 'tls.key'),
-      '-out',
-      cert,
-    ]);
+    const { cert, key } = selfSignedCert(dir, 'tls');
     // The platform's own VersityGW command, placed on loopback, with TLS flags before the backend.
     const platform = new DataPlatform(new RootConstruct(), 'platform', {
       placement: new LoopbackPlacement(dir, S3_PORT),
     });
     const command = [...platform.nodes.find((n) => n.name === 'versitygw')!.command!];
-    command.splice(command.indexOf('posix'), 0, '--cert', cert, '--key', join(dir, 'tls.key'));
+    command.splice(command.indexOf('posix'), 0, '--cert', cert, '--key', key);
     execFileSync('mkdir', ['-p', command.at(-1)!]);
     gateway = spawn(tools.versitygw!, command, {
       env: { ROOT_ACCESS_KEY: KEYS.access, ROOT_SECRET_KEY: KEYS.secret },
@@ -183,23 +175,7 @@ describe.runIf(haveTools(tools))('pgBackRest on VersityGW: archive, backup, PITR
   }, 240_000);
 
   it('refuses a repository whose certificate it cannot verify (negative control)', () => {
-    const wrong = join(dir, 'other.crt');
-    run([
-      tools.openssl!,
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(dir, 'other.key'),
-      '-out',
-      wrong,
-    ]);
+    const wrong = selfSignedCert(dir, 'other').cert;
     // `info` reports a repository it cannot reach in its output and still exits 0.
     const output = pgbackrest(`--repo1-storage-ca-file=${wrong}`, '--io-timeout=3', 'info');
     expect(output).toMatch(/certificate verify failed|unable to verify/i);
