@@ -34,6 +34,7 @@ describe.runIf(labAvailable())('chaos on the lab', () => {
       expect(verdict.counts.acknowledged).toBeGreaterThan(100);
       expect(verdict.rtoSeconds).toBeLessThanOrEqual(verdict.rtoBoundSeconds);
     },
-    240_000,
+    // A rolling restart of Kafka or Connect takes minutes on a loaded lab (up to 215 s seen at load ~20).
+    600_000,
   );
 });

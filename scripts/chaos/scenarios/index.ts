@@ -25,4 +25,8 @@ export const CI_SCENARIOS = [
   'patroni-replica-crash',
   'kafka-broker-crash',
   'cdc-patroni-failover',
+  'rolling-restart-etcd',
+  'rolling-restart-patroni',
+  'rolling-restart-connect',
+  'rolling-restart-kafka',
 ];
