@@ -4,11 +4,13 @@ import { CLICKHOUSE_RESTART } from './clickhouse';
 import { KAFKA_SCENARIOS } from './kafka';
 import { MAINTENANCE_SCENARIOS } from './maintenance';
 import { MONGO_SCENARIOS } from './mongo';
+import { PARTITION_SCENARIOS } from './partitions';
 import { PATRONI_SCENARIOS } from './patroni';
 import { ROUTING_SCENARIOS } from './routing';
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [
   ...PATRONI_SCENARIOS,
+  ...PARTITION_SCENARIOS,
   ...ROUTING_SCENARIOS,
   ...MAINTENANCE_SCENARIOS,
   ...KAFKA_SCENARIOS,
@@ -25,4 +27,6 @@ export const CI_SCENARIOS = [
   'patroni-replica-crash',
   'kafka-broker-crash',
   'cdc-patroni-failover',
+  'patroni-leader-isolated',
+  'etcd-minority-partition',
 ];

@@ -1,0 +1,144 @@
+/**
+ * Partitions: nodes alive but cut off from their peers, while clients still
+ * reach them (the lab driver's disconnect with peers; see scripts/lab/partition.ts).
+ * A lost network answers nothing, so these take timeouts, not refused connections.
+ */
+import type { ManifestNode, TopologyManifest } from '../../../constructs/platform/topology';
+import { clusterMembers, leaderOf, memberNode, patroniNodes, timings } from '../patroni';
+import { endpointOf, nodesOf } from '../target';
+import type { Fault, ScenarioDefinition } from '../types';
+import { pgRun, splitBrain } from './patroni';
+
+/** Seconds beyond Patroni's own timings: HAProxy's two failed checks, PgBouncer's reconnect, the workload's timeout. */
+const ROUTING_MARGIN = 8;
+/** How often the split-brain watch asks every member's /primary, ms. */
+const WATCH_EVERY_MS = 500;
+/** The watch ends by itself after this, should a failed run never stop it, ms. */
+const WATCH_AT_MOST_MS = 300_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The manifest without `node`: views of the cluster from the side of the cut that holds the majority. */
+function without(manifest: TopologyManifest, node: string): TopologyManifest {
+  return { ...manifest, nodes: manifest.nodes.filter((n) => n.name !== node) };
+}
+
+async function isPrimary(node: ManifestNode): Promise<boolean> {
+  const res = await fetch(`http://${endpointOf(node, 'rest')}/primary`, { signal: AbortSignal.timeout(1000) }).catch(
+    () => undefined,
+  );
+  return res?.status === 200;
+}
+
+/**
+ * Watches every member's /primary from the fault until stopped: records when
+ * `old` stopped answering as primary, and every moment two members did.
+ */
+function primaryWatch(manifest: TopologyManifest, old: ManifestNode) {
+  let running = true;
+  let demotedAt: number | undefined;
+  const overlaps: string[] = [];
+  const until = Date.now() + WATCH_AT_MOST_MS;
+  const loop = (async () => {
+    while (running && Date.now() < until) {
+      const at = Date.now();
+      const primaries = (
+        await Promise.all(patroniNodes(manifest).map(async (n) => ((await isPrimary(n)) ? n.name : undefined)))
+      ).filter((n): n is string => n !== undefined);
+      if (demotedAt === undefined && !primaries.includes(old.name)) demotedAt = at;
+      if (primaries.length > 1) overlaps.push(`${new Date(at).toISOString()}: ${primaries.join(' and ')}`);
+      await sleep(Math.max(0, WATCH_EVERY_MS - (Date.now() - at)));
+    }
+  })();
+  return {
+    async stop(): Promise<{ demotedAt?: number; overlaps: string[] }> {
+      running = false;
+      await loop;
+      return { demotedAt, overlaps };
+    },
+  };
+}
+
+const leaderIsolated: ScenarioDefinition = {
+  name: 'patroni-leader-isolated',
+  description:
+    'Cut the Patroni leader (Patroni and Postgres) off from etcd and the other members, still reachable by HAProxy and PgBouncer: it must demote itself within ttl, a replica is promoted, nothing acknowledged is lost, and two members never answer as primary at once.',
+  drivers: ['lab'],
+  async prepare(ctx) {
+    const t = await timings(ctx.manifest);
+    const leader = leaderOf(await clusterMembers(ctx.manifest))!;
+    const node = memberNode(ctx.manifest, leader.name);
+    const peers = [...nodesOf(ctx.manifest, 'etcd'), ...patroniNodes(ctx.manifest).filter((n) => n !== node)];
+    const majority = without(ctx.manifest, leader.name);
+    let watch: ReturnType<typeof primaryWatch> | undefined;
+    let fault: Fault | undefined;
+    let demotion: { demotedAt?: number; overlaps: string[] } | undefined;
+    return pgRun(ctx, this.name, {
+      rtoBoundSeconds: t.ttl + t.loopWait + ROUTING_MARGIN,
+      inject: async () => {
+        await ctx.driver.act('disconnect', node, { peers });
+        fault = {
+          description: `cut leader ${leader.name} off from ${peers.map((p) => p.name).join(', ')}`,
+          at: Date.now(),
+        };
+        watch = primaryWatch(ctx.manifest, node);
+        return fault;
+      },
+      // The isolated member still answers /cluster from what it last knew: ask the others.
+      recovered: async () => {
+        const now = leaderOf(await clusterMembers(majority));
+        return !!now && now.name !== leader.name && now.state === 'running';
+      },
+      rollback: async () => {
+        demotion = await watch?.stop();
+        await ctx.driver.act('connect', node);
+      },
+      invariants: async () => {
+        const problems = await splitBrain(ctx);
+        if (!demotion || !fault) return [...problems, 'the primary watch did not run'];
+        problems.push(...demotion.overlaps.map((o) => `two primaries at ${o}`));
+        if (demotion.demotedAt === undefined) problems.push(`${leader.name} never stopped answering as primary`);
+        else {
+          const seconds = (demotion.demotedAt - fault.at) / 1000;
+          ctx.log(`${leader.name} stopped answering as primary ${seconds.toFixed(1)} s after the cut (ttl ${t.ttl} s)`);
+          if (seconds > t.ttl)
+            problems.push(`${leader.name} answered as primary ${seconds.toFixed(1)} s, past ttl ${t.ttl} s`);
+        }
+        return problems;
+      },
+    });
+  },
+};
+
+const etcdMinority: ScenarioDefinition = {
+  name: 'etcd-minority-partition',
+  description:
+    'Cut one etcd member off from every other node for a ttl and more: the other two keep quorum, Patroni moves to them, the leader keeps its lock and writes go on.',
+  drivers: ['lab'],
+  async prepare(ctx) {
+    const t = await timings(ctx.manifest);
+    const [victim] = nodesOf(ctx.manifest, 'etcd');
+    if (!victim) throw new Error('the topology manifest has no etcd nodes');
+    const leader = leaderOf(await clusterMembers(ctx.manifest))!;
+    return pgRun(ctx, this.name, {
+      rtoBoundSeconds: ROUTING_MARGIN,
+      // Held past a ttl: a leader whose renewals went only to the cut member would lose its lock.
+      holdSeconds: t.ttl + t.loopWait,
+      inject: async () => {
+        await ctx.driver.act('disconnect', victim);
+        return { description: `cut etcd ${victim.name} off from every node`, at: Date.now() };
+      },
+      recovered: async () => leaderOf(await clusterMembers(ctx.manifest))?.state === 'running',
+      rollback: () => ctx.driver.act('connect', victim),
+      invariants: async () => {
+        const problems = await splitBrain(ctx);
+        const after = leaderOf(await clusterMembers(ctx.manifest))?.name;
+        if (after !== leader.name)
+          problems.push(`the leader changed (${leader.name} → ${after}) on losing one etcd member`);
+        return problems;
+      },
+    });
+  },
+};
+
+export const PARTITION_SCENARIOS: readonly ScenarioDefinition[] = [leaderIsolated, etcdMinority];
