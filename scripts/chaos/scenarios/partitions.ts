@@ -4,9 +4,12 @@
  * A lost network answers nothing, so these take timeouts, not refused connections.
  */
 import type { ManifestNode, TopologyManifest } from '../../../constructs/platform/topology';
+import type { Producer } from 'kafkajs';
+import { brokerSetting, kafkaClient, leaders, withAdmin } from '../kafka';
 import { clusterMembers, leaderOf, memberNode, patroniNodes, timings } from '../patroni';
-import { endpointOf, nodesOf } from '../target';
+import { endpointOf, nodeNamed, nodesOf } from '../target';
 import type { Fault, ScenarioDefinition } from '../types';
+import { kafkaProduce, prepareTopic, readProduced } from '../workloads/kafka-produce';
 import { pgRun, splitBrain } from './patroni';
 
 /** Seconds beyond Patroni's own timings: HAProxy's two failed checks, PgBouncer's reconnect, the workload's timeout. */
@@ -141,4 +144,62 @@ const etcdMinority: ScenarioDefinition = {
   },
 };
 
-export const PARTITION_SCENARIOS: readonly ScenarioDefinition[] = [leaderIsolated, etcdMinority];
+const TOPIC = 'chaos.partition';
+/**
+ * Seconds beyond the broker session timeout: the workload's request timeout (a send to the cut
+ * leader times out, it is not refused), a new leader's election and the clients' metadata refresh.
+ */
+const KAFKA_MARGIN = 15;
+
+const kafkaLeaderIsolated: ScenarioDefinition = {
+  name: 'kafka-leader-isolated',
+  description:
+    'Cut the broker leading partition 0 (RF 3, min.insync.replicas 2) off from the controllers and the other brokers, still reachable by the acks=all producer: the controller fences it and elects another leader, and no acknowledged record is lost. A record the cut broker acknowledged alone would be truncated when it rejoins, so RPO 0 is also the proof that its writes were rejected.',
+  drivers: ['lab'],
+  async prepare(ctx) {
+    const kafka = nodesOf(ctx.manifest, 'kafka');
+    const brokers = kafka.filter((n) => n.endpoints.host);
+    await prepareTopic(ctx.manifest, TOPIC);
+    const sessionMs = await brokerSetting(ctx.manifest, 'broker.session.timeout.ms');
+    const name = (await leaders(ctx.manifest, TOPIC)).partitionLeader;
+    const node = nodeNamed(ctx.manifest, name);
+    const peers = kafka.filter((n) => n !== node);
+    const run = `${this.name}-${Date.now()}`;
+    const workload = kafkaProduce(ctx.manifest, TOPIC, run);
+    let probe: Producer | undefined;
+    return {
+      rtoBoundSeconds: Math.ceil(sessionMs / 1000) + KAFKA_MARGIN,
+      async steadyState() {
+        await withAdmin(ctx.manifest, async (admin) => {
+          const live = (await admin.describeCluster()).brokers.length;
+          if (live !== brokers.length) throw new Error(`${live} of ${brokers.length} brokers registered`);
+          const [t] = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics;
+          const short = t!.partitions.filter((p) => p.isr.length !== p.replicas.length);
+          if (short.length) throw new Error(`${short.length} partitions of ${TOPIC} under-replicated`);
+        });
+      },
+      workload: () => workload,
+      async inject() {
+        await ctx.driver.act('disconnect', node, { peers });
+        return {
+          description: `cut partition leader ${name} off from ${peers.map((p) => p.name).join(', ')}`,
+          at: Date.now(),
+        };
+      },
+      // Serving again: an acks=all write of a probe producer is acknowledged.
+      recovered: async () => {
+        probe ??= kafkaClient(ctx.manifest, 'chaos-probe').producer({ retry: { retries: 0 } });
+        await probe.connect();
+        await probe.send({ topic: TOPIC, acks: -1, timeout: 2000, messages: [{ value: 'probe' }] });
+        return true;
+      },
+      rollback: async () => {
+        await probe?.disconnect();
+        await ctx.driver.act('connect', node);
+      },
+      readback: () => readProduced(ctx.manifest, TOPIC, run),
+    };
+  },
+};
+
+export const PARTITION_SCENARIOS: readonly ScenarioDefinition[] = [leaderIsolated, etcdMinority, kafkaLeaderIsolated];
