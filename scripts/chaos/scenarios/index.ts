@@ -29,4 +29,6 @@ export const CI_SCENARIOS = [
   'cdc-patroni-failover',
   'patroni-leader-isolated',
   'etcd-minority-partition',
+  'kafka-leader-isolated',
+  'connect-worker-isolated',
 ];

@@ -8,9 +8,11 @@ import type { Producer } from 'kafkajs';
 import { brokerSetting, kafkaClient, leaders, withAdmin } from '../kafka';
 import { clusterMembers, leaderOf, memberNode, patroniNodes, timings } from '../patroni';
 import { endpointOf, nodeNamed, nodesOf } from '../target';
-import type { Fault, ScenarioDefinition } from '../types';
+import type { Fault, Op, ScenarioDefinition } from '../types';
 import { kafkaProduce, prepareTopic, readProduced } from '../workloads/kafka-produce';
-import { pgRun, splitBrain } from './patroni';
+import { writeProbe, prepareTable } from '../workloads/pg-writes';
+import { connectorRunning, orderWrites, readCaptured } from './cdc';
+import { pgbouncerTarget, pgRun, splitBrain } from './patroni';
 
 /** Seconds beyond Patroni's own timings: HAProxy's two failed checks, PgBouncer's reconnect, the workload's timeout. */
 const ROUTING_MARGIN = 8;
@@ -202,4 +204,82 @@ const kafkaLeaderIsolated: ScenarioDefinition = {
   },
 };
 
-export const PARTITION_SCENARIOS: readonly ScenarioDefinition[] = [leaderIsolated, etcdMinority, kafkaLeaderIsolated];
+/**
+ * Seconds for a cut worker's task to run elsewhere: Connect's session timeout (10 s) for the group to
+ * drop it, its scheduled.rebalance.max.delay.ms (30 s, connect-config.ts) before its work is handed
+ * out, and the task's start (Debezium waits for the cut worker to let go of the replication slot).
+ */
+const CONNECT_MOVE_SECONDS = 70;
+
+interface TaskStatus {
+  readonly connector: { readonly state: string };
+  readonly tasks: readonly { readonly state: string; readonly worker_id: string }[];
+}
+
+const connectWorkerIsolated: ScenarioDefinition = {
+  name: 'connect-worker-isolated',
+  description:
+    'Cut the Connect worker running the Debezium task off from the brokers and the other worker, while orders are inserted through PgBouncer: the task moves to the other worker and every committed row still reaches Kafka (duplicates allowed and counted).',
+  drivers: ['lab'],
+  async prepare(ctx) {
+    const workers = nodesOf(ctx.manifest, 'kafka-connect').filter((n) => n.endpoints.rest);
+    const rest = (n: ManifestNode) => `http://${endpointOf(n, 'rest')}`;
+    const status = async (via: ManifestNode): Promise<TaskStatus> =>
+      (await (
+        await fetch(`${rest(via)}/connectors/postgres-cdc/status`, { signal: AbortSignal.timeout(2000) })
+      ).json()) as TaskStatus;
+    const first = (await status(workers[0]!)).tasks[0]?.worker_id;
+    const node = workers.find((w) => endpointOf(w, 'rest') === first);
+    const other = workers.find((w) => w !== node);
+    if (!node || !other) throw new Error(`no second worker to take over from the task's worker ${first}`);
+    const peers = [...nodesOf(ctx.manifest, 'kafka'), ...workers.filter((w) => w !== node)];
+    const target = pgbouncerTarget(ctx);
+    const base = Date.now() * 1000;
+    let ops: Op[] = [];
+    const workload = orderWrites(target, base, 3);
+    let fault: Fault | undefined;
+    let movedAt: number | undefined;
+    return {
+      rtoBoundSeconds: CONNECT_MOVE_SECONDS,
+      async steadyState() {
+        if (!(await connectorRunning(rest(other)))) throw new Error('the postgres-cdc connector is not RUNNING');
+        await prepareTable(target);
+      },
+      workload: () => ({ start: () => workload.start(), stop: async () => (ops = await workload.stop()) }),
+      async inject() {
+        await ctx.driver.act('disconnect', node, { peers });
+        fault = {
+          description: `cut Connect worker ${node.name} off from ${peers.map((p) => p.name).join(', ')}`,
+          at: Date.now(),
+        };
+        return fault;
+      },
+      // Asked of the other worker: the cut one still reports what it last knew.
+      recovered: async () => {
+        const s = await status(other);
+        const moved =
+          s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING' && t.worker_id !== endpointOf(node, 'rest'));
+        if (moved && (await writeProbe(target))) movedAt ??= Date.now();
+        return movedAt !== undefined;
+      },
+      rollback: () => ctx.driver.act('connect', node),
+      readback: () => readCaptured(ctx, base, ops),
+      invariants: async () => {
+        const problems = (await connectorRunning(rest(other)))
+          ? []
+          : ['the postgres-cdc connector is not RUNNING after recovery'];
+        if (movedAt === undefined || !fault)
+          problems.push(`the task never ran on ${other.name} while ${node.name} was cut off`);
+        else ctx.log(`the task ran on ${other.name} ${((movedAt - fault.at) / 1000).toFixed(1)} s after the cut`);
+        return problems;
+      },
+    };
+  },
+};
+
+export const PARTITION_SCENARIOS: readonly ScenarioDefinition[] = [
+  leaderIsolated,
+  etcdMinority,
+  kafkaLeaderIsolated,
+  connectWorkerIsolated,
+];
