@@ -7,12 +7,13 @@
  * each node's server starts in a cgroup of its own (no controller is enabled,
  * so nothing else about it changes; a socket keeps the cgroup of the process
  * that made it, so moving a running server later would not do). During a cut,
- * every packet a socket of a cut node or its peers sends is marked with its
- * node's number on output, and on input a
- * packet is dropped when its sender and the receiving socket are on two sides
- * of a cut. Per packet, both directions, on connections old and new; everyone
- * else (HAProxy, PgBouncer, the workloads, the operator) is untouched.
- * Dropped, not rejected: a lost network answers nothing.
+ * every packet a socket of a cut node or of its peers sends is marked with
+ * its node's number on output, and dropped on input when the receiving socket
+ * is on the other side of the cut. Per packet, both directions, on open
+ * connections and new ones; everyone else (HAProxy, PgBouncer, the workloads,
+ * the operator) is untouched. Dropped, not rejected: a lost network answers
+ * nothing. Levels are counted from the cgroup2 mount: not for use inside a
+ * cgroup namespace.
  *
  * The lab owns one table, `inet dataplatform_lab_<basePort>`, rewritten whole
  * on each change from `<root>/partitions.json`. `healAll` deletes it (the lab
