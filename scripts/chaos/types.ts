@@ -20,9 +20,20 @@ export interface Op {
 /** How a driver disrupts a node. Not every driver supports every action. */
 export type FaultAction = 'kill' | 'stop' | 'start' | 'pause' | 'resume' | 'disconnect' | 'connect' | 'restart';
 
+/** Which connections a `disconnect` cuts. */
+export interface PartitionScope {
+  /**
+   * Cut the node off from these nodes only; it stays reachable by every other
+   * node and by clients (a leader cut from its DCS and replicas, still behind
+   * its load balancer). Only the lab driver can do this.
+   * @default the node is cut off from everything
+   */
+  readonly peers?: readonly ManifestNode[];
+}
+
 export interface Driver {
   readonly name: 'docker' | 'aws' | 'lab';
-  act(action: FaultAction, node: ManifestNode): Promise<void>;
+  act(action: FaultAction, node: ManifestNode, scope?: PartitionScope): Promise<void>;
 }
 
 /** What is readable after recovery, to compare with what was acknowledged. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Profile } from '../../constructs/profiles';
 import { materialize, planLab, type LabNode, type LabPlan, type LabValues, type PlanOptions } from './plan';
 import { tcpProbe } from './natives';
+import { clearPartitions, inNodeCgroup } from './partition';
 import { labAlive } from './procs';
 
 export interface LabState {
@@ -63,8 +64,8 @@ function asServiceUser(argv: readonly string[]): string[] {
   return user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', ...argv] : [...argv];
 }
 
-/** Runs the node's prepare commands, then starts its process (again, for a restart). */
-function startProcess(root: string, node: LabNode): ChildProcess {
+/** Runs the node's prepare commands, then starts its process (again, for a restart) in its cgroup. */
+function startProcess(root: string, basePort: number, node: LabNode): ChildProcess {
   const log = openSync(logFile(root, node.spec.name), 'a');
   try {
     for (const command of node.launch.prepare ?? []) {
@@ -81,7 +82,7 @@ function startProcess(root: string, node: LabNode): ChildProcess {
         );
       }
     }
-    const [cmd, ...args] = asServiceUser(node.launch.argv);
+    const [cmd, ...args] = inNodeCgroup(basePort, node.spec.name, asServiceUser(node.launch.argv));
     const child = spawn(cmd!, args, {
       env: node.launch.env,
       cwd: node.dir,
@@ -97,8 +98,8 @@ function startProcess(root: string, node: LabNode): ChildProcess {
 }
 
 /** Starts one node's process (again, for a restart) and returns its pid. */
-export function spawnNode(root: string, node: LabNode): number {
-  return startProcess(root, node).pid!;
+export function spawnNode(root: string, basePort: number, node: LabNode): number {
+  return startProcess(root, basePort, node).pid!;
 }
 
 /** Runs a one-shot job to completion, recording its exit code; fails with its log if it exits non-zero or runs too long. */
@@ -184,7 +185,7 @@ export async function startLab(opts: StartOptions): Promise<RunningLab> {
         node.spec.name,
         Promise.all(deps).then(async () => {
           const startedAt = Date.now();
-          const child = startProcess(plan.root, node);
+          const child = startProcess(plan.root, opts.basePort, node);
           if (node.launch.job) {
             state.jobs[node.spec.name] = { pid: child.pid! };
             writeState(state);
@@ -238,7 +239,7 @@ export function readState(root: string): LabState {
  * Stops every lab process at once. The lab's data is thrown away with it, so
  * there is nothing to shut down gracefully: SIGKILL to each process group,
  * then to anything whose command line still names the lab root (Postgres runs
- * in a session of its own under Patroni).
+ * in a session of its own under Patroni). Partitions (nft rules, cgroups) go with it.
  */
 export function stopLab(state: LabState, opts: { keepRoot: boolean }): void {
   for (const pid of Object.values(state.pids)) {
@@ -253,5 +254,6 @@ export function stopLab(state: LabState, opts: { keepRoot: boolean }): void {
   } catch {
     /* nothing left: pkill exits 1 */
   }
+  clearPartitions(state.root, state.basePort);
   if (!opts.keepRoot) rmSync(state.root, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
 # servers on 127.0.0.1 (Debian 12 / bookworm, run as root; CI runs it too).
 #
 #   * Debian packages: PostgreSQL 15, etcd, PgBouncer, HAProxy, Prometheus
-#     (promtool), Alertmanager (amtool), postgres_exporter, python3-venv, ...
+#     (promtool), Alertmanager (amtool), postgres_exporter, python3-venv, nftables, ...
 #   * Patroni (pinned) in a venv:           $LAB_HOME/patroni-venv
 #   * Kafka broker/tools/Connect jars:      $LAB_HOME/kafka-libs/
 #   * Debezium Postgres Connect plugin:     $LAB_HOME/connect-plugins/debezium-connector-postgres/
@@ -66,6 +66,7 @@ APT_PACKAGES=(
   python3-venv
   pgbackrest awscli
   curl jq ca-certificates procps iproute2 util-linux
+  nftables # the lab's partitions (scripts/lab/partition.ts); util-linux gives them unshare
   time # GNU time: bench:memory reads the peak RSS of the Kafka health-check JVM
   busybox
 )

@@ -94,6 +94,14 @@ describe('DockerDriver', () => {
     await expect(driver.act('connect', node('dp-patroni-1'))).rejects.toThrow(/was not disconnected by this run/);
   });
 
+  it('refuses a cut from some peers only, and runs no docker command for it', async () => {
+    const { calls, driver } = recording();
+    await expect(driver.act('disconnect', node('dp-patroni-1'), { peers: [node('dp-patroni-2')] })).rejects.toThrow(
+      /cannot cut patroni-1 off from some peers only/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('rejects a node without a container', async () => {
     const { driver } = recording();
     await expect(driver.act('kill', node())).rejects.toThrow(/node patroni-1 has no container/);

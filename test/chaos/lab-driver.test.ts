@@ -101,9 +101,13 @@ describe('LabDriver', () => {
     expect(Date.now() - t0).toBeLessThan(5_000); // graceful: no wait for the SIGKILL fallback
   });
 
-  it('rejects a partition, saying why', async () => {
+  it('refuses to cut off a node whose processes the lab did not start in its cgroup, saying why', async () => {
+    const [x] = await dummy('x');
+    const [y] = await dummy('y');
+    writeState({ root, basePort: 29800, pids: { x: x!, y: y! }, jobs: {}, values: { secrets: {}, ids: {} } });
+    // By default the cut is from every other node: y too, whose processes are checked.
     await expect(new LabDriver(root).act('disconnect', node('x'))).rejects.toThrow(
-      /'disconnect' is not supported: every lab node shares the loopback interface/,
+      /processes .* are not in its cgroup|lab partitions need/,
     );
   });
 });

@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { LabDriver } from '../../scripts/chaos/drivers/lab';
 import { clusterMembers, steadyProblem } from '../../scripts/chaos/patroni';
 import { endpointOf, labTarget, nodeNamed } from '../../scripts/chaos/target';
+import { healAll } from '../../scripts/lab/partition';
 import { planLab } from '../../scripts/lab/plan';
 import { labAlive, procStat } from '../../scripts/lab/procs';
 import { readState, type RunningLab } from '../../scripts/lab/runtime';
@@ -64,7 +65,7 @@ async function until(what: string, check: () => Promise<string | undefined>): Pr
 }
 
 /**
- * Puts the lab back: resumes paused nodes, starts dead ones (with the lab's
+ * Puts the lab back: heals partitions, resumes paused nodes, starts dead ones (with the lab's
  * secrets), then waits until every server is ready, Patroni has a leader, two
  * streaming replicas and a sync standby, and the connector and its task run.
  * Returns what it had to do.
@@ -73,6 +74,7 @@ export async function restoreLab(lab: RunningLab): Promise<string[]> {
   const driver = new LabDriver(lab.root);
   const manifest = () => labTarget(lab.root).manifest;
   const done: string[] = [];
+  if (healAll(lab.root, lab.basePort)) done.push('healed partitions');
   for (const node of lab.plan.nodes.filter((n) => !n.launch.job)) {
     const name = node.spec.name;
     const pid = readState(lab.root).pids[name];

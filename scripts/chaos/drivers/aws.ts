@@ -12,8 +12,11 @@
  *   as well as a kill (Docker leaves a killed container down whatever its restart policy says); the
  *   other containers of a stopped instance come back by their restart policy (unless-stopped).
  * - disconnect / connect: not supported. Containers use the host's network, so there is no Docker
- *   network to leave, and cutting an instance off means swapping its security groups, which this
- *   driver does not touch.
+ *   network to leave. The way left is swapping the instance's security groups, and it is not done
+ *   here: it cuts every node sharing the instance (and SSM's own agent traffic, so a connect could
+ *   not be sent by the path it relies on), security groups are stateful (open connections would
+ *   survive the swap, so it would not be a partition anyway), and a run that dies before connect
+ *   would leave a production instance cut off with no one to put it back.
  *
  * The operator needs ssm:SendCommand and ssm:GetCommandInvocation on the instances and
  * AWS-RunShellScript, and ec2:StopInstances, ec2:StartInstances and ec2:DescribeInstances.
@@ -88,8 +91,10 @@ export class AwsDriver implements Driver {
       case 'disconnect':
       case 'connect':
         throw new Error(
-          `aws driver: '${action}' is not supported: containers use the host's network, ` +
-            `so partition ${node.name} by changing its instance's security groups instead`,
+          `aws driver: '${action}' is not supported: containers use the host's network, so there is no ` +
+            `network to take ${node.name} off, and a security-group swap is not done: it would cut every node ` +
+            `on the instance and its SSM agent, leave open connections alive (security groups are stateful), ` +
+            `and a run that dies before 'connect' would leave the instance cut off. Run partitions on the lab`,
         );
       case 'stop':
         return this.instance('stop', instanceId);

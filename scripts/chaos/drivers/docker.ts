@@ -11,11 +11,12 @@
  * - disconnect / connect: `docker network disconnect` / `connect`: a partition, the node keeps running
  *   but nobody reaches it. Docker forgets a container's aliases on disconnect, so connect puts back
  *   the networks and aliases read before the disconnect; both must be done by the same driver.
+ *   A cut from some peers only (scope.peers) is refused: a network is left whole or not at all.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { ManifestNode } from '../../../constructs/platform/topology';
-import type { Driver, FaultAction } from '../types';
+import type { Driver, FaultAction, PartitionScope } from '../types';
 
 /** A network a container is attached to, with the names it is reachable by there. */
 export interface NetworkAttachment {
@@ -89,9 +90,15 @@ export class DockerDriver implements Driver {
 
   constructor(private readonly docker: DockerCli = dockerCli) {}
 
-  async act(action: FaultAction, node: ManifestNode): Promise<void> {
+  async act(action: FaultAction, node: ManifestNode, scope: PartitionScope = {}): Promise<void> {
     const container = node.handle.container;
     if (!container) throw new Error(`docker driver: node ${node.name} has no container in the manifest`);
+    if (scope.peers) {
+      throw new Error(
+        `docker driver: cannot cut ${node.name} off from some peers only: 'docker network disconnect' ` +
+          `cuts it off from everyone, clients included (the lab driver can)`,
+      );
+    }
     if (action === 'disconnect') return this.disconnect(container);
     if (action === 'connect') return this.connect(container);
     await this.docker(dockerCommand(action, container));

@@ -10,8 +10,10 @@
  *   the manifest. Like `docker start` it does not wait for the node to be ready.
  * - restart: stop, then start.
  * - pause / resume: SIGSTOP / SIGCONT to all of them (as the freezer cgroup of `docker pause`).
- * - disconnect / connect: not supported: every node shares the loopback interface, so there is
- *   nothing to cut one node off with.
+ * - disconnect / connect: a partition (scripts/lab/partition.ts): packets between the node and its
+ *   peers (scope.peers, by default every other lab node) are dropped by nftables, both ways; clients
+ *   that are not lab nodes (the workloads, the operator's tools) still reach it. Needs root, nft and
+ *   cgroup2; without them the action fails saying what is missing.
  *
  * Liveness is read from /proc/<pid>/stat, not `kill -0`: here processes reparented to PID 1 are
  * never reaped, and a zombie still answers signals.
@@ -21,8 +23,9 @@ import { join } from 'node:path';
 import type { ManifestNode, TopologyManifest } from '../../../constructs/platform/topology';
 import { planLab, type LabNode } from '../../lab/plan';
 import { labAlive, procStat, processesMarked } from '../../lab/procs';
+import { cut, heal } from '../../lab/partition';
 import { readState, spawnNode, writeState } from '../../lab/runtime';
-import type { Driver, FaultAction } from '../types';
+import type { Driver, FaultAction, PartitionScope } from '../types';
 
 const STOP_GRACE_MS = 10_000;
 /** Bound on signals taking effect (kill, pause, resume). */
@@ -47,7 +50,7 @@ export class LabDriver implements Driver {
   /** @param root the lab's folder: the one holding lab-state.json and topology.json */
   constructor(private readonly root: string) {}
 
-  async act(action: FaultAction, node: ManifestNode): Promise<void> {
+  async act(action: FaultAction, node: ManifestNode, scope: PartitionScope = {}): Promise<void> {
     switch (action) {
       case 'kill':
         return this.kill(node.name);
@@ -63,12 +66,16 @@ export class LabDriver implements Driver {
       case 'resume':
         return this.freeze(node.name, false);
       case 'disconnect':
+        return this.disconnect(node.name, scope);
       case 'connect':
-        throw new Error(
-          `lab driver: '${action}' is not supported: every lab node shares the loopback interface, ` +
-            `so there is no network to cut ${node.name} off from; run partitions on the docker target`,
-        );
+        return heal(this.root, readState(this.root).basePort, node.name);
     }
+  }
+
+  private disconnect(node: string, scope: PartitionScope): void {
+    const state = readState(this.root);
+    const peers = scope.peers?.map((p) => p.name) ?? Object.keys(state.pids).filter((n) => n !== node);
+    cut(this.root, state.basePort, { node, peers, processesOf: (n) => this.processes(n) });
   }
 
   /** Every live process of the node. */
@@ -120,7 +127,7 @@ export class LabDriver implements Driver {
     this.labNodes ??= planLab(this.root, state.basePort, { values: state.values, profile: state.profile }).nodes;
     const labNode = this.labNodes.find((n) => n.spec.name === node);
     if (!labNode) throw new Error(`lab driver: node ${node} is not part of the lab at ${this.root}`);
-    const pid = spawnNode(this.root, labNode);
+    const pid = spawnNode(this.root, state.basePort, labNode);
     writeState({ ...state, pids: { ...state.pids, [node]: pid } });
     this.recordPid(node, pid);
   }

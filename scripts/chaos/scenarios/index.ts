@@ -4,11 +4,13 @@ import { CLICKHOUSE_RESTART } from './clickhouse';
 import { KAFKA_SCENARIOS } from './kafka';
 import { MAINTENANCE_SCENARIOS } from './maintenance';
 import { MONGO_SCENARIOS } from './mongo';
+import { PARTITION_SCENARIOS } from './partitions';
 import { PATRONI_SCENARIOS } from './patroni';
 import { ROUTING_SCENARIOS } from './routing';
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [
   ...PATRONI_SCENARIOS,
+  ...PARTITION_SCENARIOS,
   ...ROUTING_SCENARIOS,
   ...MAINTENANCE_SCENARIOS,
   ...KAFKA_SCENARIOS,
@@ -25,8 +27,12 @@ export const CI_SCENARIOS = [
   'patroni-replica-crash',
   'kafka-broker-crash',
   'cdc-patroni-failover',
+  'patroni-leader-isolated',
+  'etcd-minority-partition',
   'rolling-restart-etcd',
   'rolling-restart-patroni',
   'rolling-restart-connect',
   'rolling-restart-kafka',
+  // Not yet: kafka-leader-isolated (too few acks=all sends for the CI floor of 100) and connect-worker-isolated
+  // (the connector stays UNASSIGNED after the heal); see the README's chaos section.
 ];
