@@ -79,10 +79,11 @@ export function renderPgBackRestConf(input: PgBackRestInput): string {
       // Archive pushes return at once and ship from the spool, so a slow store never stalls commits.
       'archive-async': 'y',
       'spool-path': `${input.workDir}/spool`,
-      'log-path': `${input.workDir}/log`,
       'lock-path': `${input.workDir}/lock`,
+      // pgBackRest does not create a log folder; its console output (stderr) lands in the
+      // Postgres log from archive_command, and the async archiver reports through the spool.
       'log-level-console': 'warn',
-      'log-level-file': 'info',
+      'log-level-file': 'off',
     },
     [input.stanza]: {
       'pg1-path': input.pgDataDir,

@@ -126,9 +126,12 @@ describe('object storage in the lab plan', () => {
     const port = server.spec.ports[0]!.port;
     expect(server.launch.argv).toEqual([
       LAB_TOOLS.versitygw,
-      ...['--port', `127.0.0.1:${port}`, '--health', '/health', 'posix', '/tmp/dplab-plan/versitygw/data'],
+      ...['--port', `127.0.0.1:${port}`],
+      ...['--cert', '/tmp/dplab-plan/versitygw/etc/versitygw/tls/tls.crt'],
+      ...['--key', '/tmp/dplab-plan/versitygw/etc/versitygw/tls/tls.key'],
+      ...['--health', '/health', 'posix', '/tmp/dplab-plan/versitygw/data'],
     ]);
-    expect(server.launch.probeDescription).toBe(`GET http://127.0.0.1:${port}/health`);
+    expect(server.launch.probeDescription).toBe(`GET https://127.0.0.1:${port}/health (CA-checked)`);
     expect(server.launch.env.ROOT_SECRET_KEY).toBe(plan.values.secrets['versitygw-root-secret-key']);
     expect(plan.notRun).not.toContain('versitygw');
   });
@@ -142,7 +145,8 @@ describe('object storage in the lab plan', () => {
     expect(job.launch.env.PATH!.split(':')).toContain('/usr/bin');
     expect(job.spec.dependsOn).toEqual(['versitygw']);
     expect(plan.resolve(file(job.spec, '/etc/dataplatform/create-buckets.sh'))).toContain(
-      `--endpoint-url http://127.0.0.1:${lab('versitygw').spec.ports[0]!.port} s3api`,
+      `--endpoint-url https://127.0.0.1:${lab('versitygw').spec.ports[0]!.port} s3api`,
     );
+    expect(job.launch.env.AWS_CA_BUNDLE).toBe('/tmp/dplab-plan/create-buckets/etc/dataplatform/tls/ca.crt');
   });
 });
