@@ -19,8 +19,9 @@ export function stanzaJob(members: readonly LabNode[], stanza: string, placement
     const pgbackrest = ['pgbackrest', `--config=${placement.path(m.spec.name, PGBACKREST_CONFIG_PATH)}`];
     return [
       `  if curl -fsS -o /dev/null http://127.0.0.1:${findPort(m.spec, 'rest').port}/primary; then`,
-      // Retried: the async archiver holds the archive lock while it retries its first push.
-      `    if ${shellLine([...pgbackrest, `--stanza=${stanza}`, 'stanza-create'])}; then`,
+      // Its own lock folder: until the stanza exists the async archiver retries its first push
+      // without pause, holding the member's archive lock, and it cannot push anything meanwhile.
+      `    if ${shellLine([...pgbackrest, `--stanza=${stanza}`, `--lock-path=${dir}/lock`, 'stanza-create'])}; then`,
       `      exec ${shellLine([...pgbackrest, `--stanza=${stanza}`, '--log-level-console=info', 'check'])}`,
       '    fi',
       '  fi',

@@ -24,9 +24,13 @@ const DAYS = '7';
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
 const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-/** A subjectAltName value: IP for addresses, DNS for names. */
+/**
+ * A subjectAltName value: DNS for names; an address as IP and also as DNS,
+ * since pgBackRest 2.45 compares the host with DNS entries only (seen here:
+ * "unable to find hostname '127.0.0.1' in certificate … subject alternative names").
+ */
 export function subjectAltName(hosts: readonly string[]): string {
-  return hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  return hosts.map((h) => (isIP(h) ? `IP:${h},DNS:${h}` : `DNS:${h}`)).join(',');
 }
 
 export function issueLabTls(dir: string, specs: readonly CertificateSpec[]): LabTls {
