@@ -54,7 +54,8 @@ export interface LabValues {
  * default, VersityGW, built from the Go module proxy.
  */
 export const LAB_SETTINGS: LabSettings = {
-  postgres: { patroni: { binDir: LAB_TOOLS.pgBin } },
+  // archive_timeout at its floor: the whole-cluster-loss drill then shows the bound in seconds, not a minute.
+  postgres: { patroni: { binDir: LAB_TOOLS.pgBin }, backup: { archiveTimeoutSeconds: 10 } },
   mongo: false,
   clickhouse: false,
   cdc: { streams: DEMO_STREAMS.filter((s) => s.source === 'postgres') },
