@@ -8,7 +8,14 @@ import { findPort, type NodeSpec } from '../../constructs/platform/node-spec';
 import type { Placement } from '../../constructs/platform/placement';
 import { shellLine } from '../../constructs/platform/shell-words';
 import { PGBACKREST_CONFIG_PATH } from '../../constructs/postgres/patroni-cluster';
-import type { LabNode } from './plan';
+import type { Launch } from './natives';
+
+/** A lab node as plan.ts holds it (declared here: plan.ts imports this file). */
+interface LabNode {
+  readonly spec: NodeSpec;
+  readonly launch: Launch;
+  readonly dir: string;
+}
 
 export const STANZA_JOB = 'pgbackrest-stanza';
 
