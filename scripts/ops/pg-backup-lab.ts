@@ -150,8 +150,11 @@ export class LabBackups {
 
   private async removeFromDcs(member: string): Promise<void> {
     const config = this.plan.platform.placement.path(member, PATRONI_YML);
+    // A leader key outlives a killed leader by up to ttl: patronictl then also asks for the leader's name.
+    const { stdout } = await run(LAB_TOOLS.patronictl, ['-c', config, 'list', '-f', 'json'], { timeout: 30_000 });
+    const leader = (JSON.parse(stdout) as { Member: string; Role: string }[]).find((m) => m.Role === 'Leader');
     const child = execFile(LAB_TOOLS.patronictl, ['-c', config, 'remove', this.stanza], { timeout: 60_000 });
-    child.stdin!.end(`${this.stanza}\nYes I am aware\n`);
+    child.stdin!.end(`${this.stanza}\nYes I am aware\n${leader ? `${leader.Member}\n` : ''}`);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`restore: patronictl remove ${this.stanza} exited ${code}`);
   }
