@@ -59,7 +59,7 @@ export function logFile(root: string, node: string): string {
 }
 
 /** argv run as the lab's service user (Postgres and PgBouncer refuse root). */
-function asServiceUser(argv: readonly string[]): string[] {
+export function asServiceUser(argv: readonly string[]): string[] {
   const user = serviceUser();
   return user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', ...argv] : [...argv];
 }

@@ -77,6 +77,15 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
       expect(result.code).toBe(0);
     });
 
+    it('accepts patroni.yml rendered with postgres.restore (the custom bootstrap method pgbackrest)', () => {
+      const restoring = dockerPlatform({ postgres: { restore: { time: '2026-01-02T03:04:05Z' } } });
+      const path = join(dir, 'restore.yml');
+      writeFileSync(path, file(node(restoring, 'patroni-1'), '/etc/patroni/patroni.yml'));
+      const result = validate(path);
+      expect(result.output).toBe('');
+      expect(result.code).toBe(0);
+    });
+
     it('rejects a copy whose etcd host cannot be reached, so the check is not a no-op', () => {
       const path = join(dir, 'broken.yml');
       writeFileSync(
