@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
-import { platformOf } from '../platform/context';
+import { monitoringOf, platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkBucketName, type BucketSpec, type S3Access } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import { renderBucketScript } from './bucket-job';
+import { storageMonitoring } from './storage-monitoring';
 
 export interface ObjectStorageProps {
   /**
@@ -21,6 +22,8 @@ export interface ObjectStorageProps {
   readonly image?: ImageRef;
   /** Image of the bucket job: an AWS CLI v2 whose entrypoint is `aws`. @default IMAGES.awsCli */
   readonly clientImage?: ImageRef;
+  /** Image of the health prober (VersityGW has no metrics endpoint). @default IMAGES.blackboxExporter */
+  readonly proberImage?: ImageRef;
 }
 
 export const VERSITYGW_PORT = 7070;
@@ -90,6 +93,14 @@ export class ObjectStorage extends Construct {
     };
     this.nodes.push(server);
     platform.addNodes([server]);
+    monitoringOf(this).register(
+      storageMonitoring({
+        server: NAME,
+        healthUrl: `http://${p.host(NAME)}:${api}${HEALTH_PATH}`,
+        image: checkPinned('storage.proberImage', props.proberImage ?? IMAGES.blackboxExporter),
+        placement: p,
+      }),
+    );
   }
 
   /**

@@ -1,0 +1,63 @@
+import { Cron } from 'croner';
+import { ValidationError } from './validation';
+
+/**
+ * A backup schedule: a standard 5-field cron expression in UTC that repeats
+ * every week (day-of-month and month are `*`), so the scheduler in each
+ * container can run it from a list of minutes of the week with nothing but
+ * bash and `date` (no cron daemon, which none of the images has).
+ */
+export interface WeeklySchedule {
+  readonly expression: string;
+  /** Minutes of the week it fires at, as `date -u +%u%H%M` prints them (ISO weekday, hour, minute), e.g. `70300`. */
+  readonly minutes: readonly string[];
+  /** The longest time between two runs, in seconds: what the backup-age alert allows (plus a margin). */
+  readonly maxGapSeconds: number;
+}
+
+/** A Monday (2027-01-04, UTC): the week the runs are listed over. */
+const WEEK_START = Date.UTC(2027, 0, 4);
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+const NICKNAMES = ['@hourly', '@daily', '@midnight', '@weekly'];
+/** Runs closer than this would overlap any real backup. */
+const MIN_GAP_SECONDS = 15 * 60;
+
+/** Parses `expression` with croner, or throws naming `setting` and the accepted forms. */
+export function checkWeeklySchedule(setting: string, expression: string): WeeklySchedule {
+  const fail = (why: string): never => {
+    throw new ValidationError(
+      `${setting} '${expression}' ${why}: use a 5-field cron expression in UTC (minute hour * * weekday, ` +
+        `e.g. '0 3 * * 0' for Sundays at 03:00) or ${NICKNAMES.join(', ')}, with runs at least 15 minutes apart`,
+    );
+  };
+  const fields = expression.trim().split(/\s+/);
+  if (expression.startsWith('@') ? !NICKNAMES.includes(expression) : fields.length !== 5) {
+    fail('is not a weekly cron schedule');
+  }
+  if (fields.length === 5 && (fields[2] !== '*' || fields[3] !== '*')) {
+    fail('sets a day of the month or a month (only weekly schedules are supported)');
+  }
+  let cron: Cron;
+  try {
+    cron = new Cron(expression, { paused: true, timezone: 'UTC', mode: '5-part' });
+  } catch (e) {
+    return fail(`is not valid cron (${(e as Error).message})`);
+  }
+  // Every run of one week; a week has at most 7 × 24 × 4 runs 15 minutes apart, and more is refused below.
+  const runs = cron.nextRuns(7 * 24 * 60 + 1, new Date(WEEK_START - 60_000)).filter((d) => +d < WEEK_START + WEEK_MS);
+  if (runs.length === 0) fail('never fires');
+  const times = runs.map((d) => +d);
+  const gaps = times.map((t, i) => (i === 0 ? times[0]! + WEEK_MS - times[times.length - 1]! : t - times[i - 1]!));
+  if (Math.min(...gaps) / 1000 < MIN_GAP_SECONDS) fail('fires more often than every 15 minutes');
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return {
+    expression,
+    minutes: runs.map((d) => `${d.getUTCDay() || 7}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`),
+    maxGapSeconds: Math.max(...gaps) / 1000,
+  };
+}
+
+/** Seconds a backup may be late before it is overdue: a quarter of the gap, at least an hour, for the run itself. */
+export function overdueAfterSeconds(s: WeeklySchedule): number {
+  return s.maxGapSeconds + Math.max(3600, s.maxGapSeconds / 4);
+}
