@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { checkWeeklySchedule } from '../platform/schedule';
 import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
@@ -44,6 +45,13 @@ export interface ClickHouseClusterProps {
   readonly memoryMb?: number;
   /** @default IMAGES.clickhouse */
   readonly image?: ImageRef;
+  /** Scheduled `BACKUP DATABASE … TO S3`. @default see ClickHouseBackupProps */
+  readonly backup?: ClickHouseBackupProps;
+}
+
+export interface ClickHouseBackupProps {
+  /** When the CDC database is backed up: weekly cron in UTC (see platform/schedule.ts). @default '30 2 * * *' (daily, 02:30) */
+  readonly schedule?: string;
 }
 
 export interface ClickHouseClusterConstructProps extends ClickHouseClusterProps {
@@ -158,7 +166,8 @@ export class ClickHouseCluster extends Construct {
       // Replica i runs beside Keeper member i where machines are shared (one vote per machine).
       ...(keepers[i] ? { host: keepers[i]!.name } : {}),
     }));
-    this.servers = monitorClickhouse(this, servers, keepers);
+    const backupSchedule = checkWeeklySchedule('clickhouse.backup.schedule', props.backup?.schedule ?? '30 2 * * *');
+    this.servers = monitorClickhouse(this, servers, keepers, [{ type: 'full', schedule: backupSchedule }]);
 
     const ddl = renderCdcDdl({
       database: this.database,

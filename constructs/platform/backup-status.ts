@@ -1,6 +1,6 @@
 import type { AlertRule } from './monitoring-registry';
 import type { Placement } from './placement';
-import { overdueAfterSeconds, type WeeklySchedule } from './schedule';
+import { combinedMaxGapSeconds, overdueAfterSeconds, type WeeklySchedule } from './schedule';
 
 /**
  * How backup jobs report success, and the alert on a backup that is overdue.
@@ -40,11 +40,12 @@ export function backupOverdueRule(
   schedules: readonly { readonly type: string; readonly schedule: WeeklySchedule }[],
 ): AlertRule {
   const sel = `job="pushgateway", backup="${backup}"`;
-  const any = Math.min(...schedules.map((s) => overdueAfterSeconds(s.schedule)));
+  const limit = (s: WeeklySchedule) => overdueAfterSeconds(s.maxGapSeconds);
+  const any = overdueAfterSeconds(combinedMaxGapSeconds(schedules.map((s) => s.schedule)));
   // A type on a sparser schedule (weekly full beside daily diff) is also checked on its own.
   const ages = schedules
-    .filter((s) => overdueAfterSeconds(s.schedule) > any)
-    .map((s) => `time() - max(${BACKUP_METRIC}{${sel}, type="${s.type}"}) > ${overdueAfterSeconds(s.schedule)}`);
+    .filter((s) => limit(s.schedule) > any)
+    .map((s) => `time() - max(${BACKUP_METRIC}{${sel}, type="${s.type}"}) > ${limit(s.schedule)}`);
   const never = `time() - max(process_start_time_seconds{job="pushgateway"}) > ${any} unless on () count(${BACKUP_METRIC}{${sel}})`;
   return {
     alert: `${title}BackupOverdue`,
@@ -55,7 +56,7 @@ export function backupOverdueRule(
     severity: 'critical',
     summary: `The last ${title} backup succeeded {{ $value | humanizeDuration }} ago`,
     description:
-      `${schedules.map((s) => `${s.type} backups run on '${s.schedule.expression}' (UTC), overdue after ${human(overdueAfterSeconds(s.schedule))}`).join('; ')}. ` +
+      `${schedules.map((s) => `${s.type} backups run on '${s.schedule.expression}' (UTC), overdue after ${human(limit(s.schedule))}`).join('; ')}. ` +
       'No recent backup means a restore would lose everything since the last one. The scheduler log on the nodes says why.',
   };
 }

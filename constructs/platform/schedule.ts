@@ -46,18 +46,26 @@ export function checkWeeklySchedule(setting: string, expression: string): Weekly
   // Every run of one week; a week has at most 7 × 24 × 4 runs 15 minutes apart, and more is refused below.
   const runs = cron.nextRuns(7 * 24 * 60 + 1, new Date(WEEK_START - 60_000)).filter((d) => +d < WEEK_START + WEEK_MS);
   if (runs.length === 0) fail('never fires');
-  const times = runs.map((d) => +d);
-  const gaps = times.map((t, i) => (i === 0 ? times[0]! + WEEK_MS - times[times.length - 1]! : t - times[i - 1]!));
-  if (Math.min(...gaps) / 1000 < MIN_GAP_SECONDS) fail('fires more often than every 15 minutes');
   const pad = (n: number) => String(n).padStart(2, '0');
-  return {
-    expression,
-    minutes: runs.map((d) => `${d.getUTCDay() || 7}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`),
-    maxGapSeconds: Math.max(...gaps) / 1000,
-  };
+  const minutes = runs.map((d) => `${d.getUTCDay() || 7}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`);
+  if (Math.min(...gapsSeconds(minutes)) < MIN_GAP_SECONDS) fail('fires more often than every 15 minutes');
+  return { expression, minutes, maxGapSeconds: Math.max(...gapsSeconds(minutes)) };
 }
 
-/** Seconds a backup may be late before it is overdue: a quarter of the gap, at least an hour, for the run itself. */
-export function overdueAfterSeconds(s: WeeklySchedule): number {
-  return s.maxGapSeconds + Math.max(3600, s.maxGapSeconds / 4);
+/** Seconds between consecutive runs of one week (the last to the next week's first included). */
+function gapsSeconds(minutes: readonly string[]): number[] {
+  const at = [...new Set(minutes)]
+    .map((m) => (Number(m[0]) - 1) * 1440 + Number(m.slice(1, 3)) * 60 + Number(m.slice(3)))
+    .sort((a, b) => a - b);
+  return at.map((t, i) => (i === 0 ? t + 7 * 1440 - at[at.length - 1]! : t - at[i - 1]!) * 60);
+}
+
+/** The longest time without a run of any of `schedules`, in seconds. */
+export function combinedMaxGapSeconds(schedules: readonly WeeklySchedule[]): number {
+  return Math.max(...gapsSeconds(schedules.flatMap((s) => s.minutes)));
+}
+
+/** Seconds since the last run after which a backup is overdue: the gap plus a quarter of it (at least an hour) for the run itself. */
+export function overdueAfterSeconds(maxGapSeconds: number): number {
+  return maxGapSeconds + Math.max(3600, maxGapSeconds / 4);
 }

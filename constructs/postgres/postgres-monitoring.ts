@@ -79,7 +79,7 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
     },
     {
       alert: 'PostgresWalArchiveLagging',
-      expr: `${archiveAge} > on (instance) (3 * max by (instance) (pg_settings_archive_timeout_seconds{${sel}})) and on (instance) (${rowsWritten}) > 0`,
+      expr: `(${archiveAge}) > on (instance) (3 * max by (instance) (pg_settings_archive_timeout_seconds{${sel}})) and on (instance) (${rowsWritten}) > 0`,
       for: '5m',
       severity: 'warning',
       summary: 'The leader {{ $labels.instance }} last archived WAL {{ $value | humanizeDuration }} ago while rows are written',
