@@ -115,11 +115,11 @@ function readLog(dir: string): string {
 
 describe('the rendered backup scheduler (bash, a fake clock)', () => {
   it('runs the backup due once, first in precedence, and pushes its success time', async () => {
-    const r = await runScheduler({ command: ['bash', '-c', 'echo full >> "$0/ran"', '/dev/null'] });
+    const r = await runScheduler({ command: ['bash', '-c', 'exit 0'] });
     expect(r.heartbeat).toBe(true);
     expect(r.log).toContain('full backup starting');
     expect(r.log).not.toContain('diff backup');
-    expect(r.pushes).toHaveLength(1);
+    expect(r.pushes, r.log).toHaveLength(1);
     expect(r.pushes[0]!.url).toBe('/metrics/job/backup/backup/test/type/full');
     const [name, value] = r.pushes[0]!.body.trim().split(' ');
     expect(name).toBe(BACKUP_METRIC);
