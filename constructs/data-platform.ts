@@ -12,6 +12,7 @@ import type { NodeSpec } from './platform/node-spec';
 import { checkBucketName, type BucketSpec, type ObjectStorageMode } from './platform/object-storage';
 import type { Placement } from './platform/placement';
 import { secretPlaceholder, type SecretSpec } from './platform/secrets';
+import type { CertificateSpec } from './platform/tls';
 import { ValidationError } from './platform/validation';
 import { EtcdCluster } from './postgres/etcd-cluster';
 import { checkProfile, overlay, PROFILES, type Profile, type ProfileSettings } from './profiles';
@@ -63,6 +64,7 @@ export class DataPlatform extends Construct implements PlatformContext {
   private readonly secretList = new Map<string, SecretSpec>();
   private readonly idList = new Map<string, GeneratedIdSpec>();
   private readonly bucketList = new Map<string, BucketSpec>();
+  private readonly certificateList = new Map<string, CertificateSpec>();
 
   constructor(scope: Construct, id: string, given: DataPlatformProps) {
     super(scope, id);
@@ -84,6 +86,7 @@ export class DataPlatform extends Construct implements PlatformContext {
     this.postgres = new PostgresHa(this, 'postgres', {
       ...props.postgres,
       etcd: this.etcd,
+      objectStore: this.storage.s3,
       ...(pgCdc ? { cdc: pgCdc } : {}),
     });
     const mongoCollections = cdc?.streams.filter((s) => s.source === 'mongo').map((s) => s.table) ?? [];
@@ -154,6 +157,10 @@ export class DataPlatform extends Construct implements PlatformContext {
     return [...this.bucketList.values()];
   }
 
+  get certificates(): readonly CertificateSpec[] {
+    return [...this.certificateList.values()];
+  }
+
   /** Adds nodes, rejecting a name or published host port that is already taken. */
   addNodes(nodes: readonly NodeSpec[]): void {
     for (const node of nodes) {
@@ -197,6 +204,14 @@ export class DataPlatform extends Construct implements PlatformContext {
   generatedId(spec: GeneratedIdSpec): string {
     this.idList.set(spec.name, this.idList.get(spec.name) ?? spec);
     return idPlaceholder(spec.name);
+  }
+
+  /** Declares a server certificate (see tls.ts); one per node. */
+  certificate(spec: CertificateSpec): void {
+    if (this.certificateList.has(spec.node)) {
+      throw new ValidationError(`node '${spec.node}' declares a server certificate twice: declare one with every host`);
+    }
+    this.certificateList.set(spec.node, spec);
   }
 
   /** Declares a bucket (see object-storage.ts) and returns its name; declaring it again adds its users. */

@@ -5,6 +5,7 @@ import type { NodeSpec } from './node-spec';
 import type { BucketSpec, ObjectStorageMode } from './object-storage';
 import type { Placement } from './placement';
 import type { SecretSpec } from './secrets';
+import type { CertificateSpec } from './tls';
 
 /**
  * What a target renders: the platform's description as plain data. Targets
@@ -17,6 +18,8 @@ export interface PlatformModel {
   readonly secrets: readonly SecretSpec[];
   readonly generatedIds: readonly GeneratedIdSpec[];
   readonly buckets: readonly BucketSpec[];
+  /** Server certificates the target issues from the deployment's CA (see tls.ts). */
+  readonly certificates: readonly CertificateSpec[];
 }
 
 /**
@@ -35,6 +38,8 @@ export interface PlatformContext extends PlatformModel {
   generatedId(spec: GeneratedIdSpec): string;
   /** Declares a bucket and returns its name; declaring it again adds its users. */
   bucket(spec: BucketSpec): string;
+  /** Declares a server certificate for the target to issue (one per node). */
+  certificate(spec: CertificateSpec): void;
   readonly monitoringRegistry: MonitoringRegistry;
 }
 

@@ -43,6 +43,12 @@ export interface S3Access {
   readonly endpoint?: string;
   /** Region requests are signed for. @default the target's region */
   readonly region?: string;
+  /**
+   * Path, inside every node, of the CA the server's certificate is checked
+   * against (the platform CA, see tls.ts). The endpoint always speaks HTTPS.
+   * @default none: the system's CAs (AWS S3)
+   */
+  readonly caPath?: string;
   /** Secret placeholders of the key pair. @default none: the node's instance role */
   readonly credentials?: { readonly accessKey: string; readonly secretKey: string };
 }

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { platformOf, monitoringOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
+import type { S3Access } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
 import { patroniMonitoring } from './patroni-monitoring';
@@ -19,6 +20,21 @@ import {
   type LogicalSlot,
   type PatroniDcsSettings,
 } from './patroni-config';
+import {
+  PGBACKREST_KEY_ENV,
+  archiveParameters,
+  recoveryTargetSettings,
+  renderPgBackRestConf,
+  resolveBackupSettings,
+  resolveRestoreTarget,
+  restoreArgs,
+  restoreCommand,
+  type BackupSettings,
+  type PostgresBackupProps,
+  type PostgresRestoreProps,
+  type RestoreTarget,
+} from './pgbackrest-config';
+import { shellLine } from '../platform/shell-words';
 
 export interface PatroniClusterProps {
   /**
@@ -91,7 +107,18 @@ export interface PatroniClusterConstructProps extends PatroniClusterProps {
   readonly etcd: EtcdCluster;
   /** CDC role, tables and publication to create at bootstrap (from the cdc component). @default none */
   readonly cdc?: CdcBootstrap;
+  /** How the members reach the object store that holds the backups. */
+  readonly objectStore: S3Access;
+  /** `postgres.backup`. @default see PostgresBackupProps */
+  readonly backup?: PostgresBackupProps;
+  /** `postgres.restore`. @default none: a new cluster starts empty */
+  readonly restore?: PostgresRestoreProps;
 }
+
+/** Where pgbackrest.conf is on every member; the backup and restore commands pass it too. */
+export const PGBACKREST_CONFIG_PATH = '/etc/pgbackrest/pgbackrest.conf';
+/** The bucket of the backup repository (one stanza per cluster in it). */
+export const BACKUP_BUCKET = 'postgres-backups';
 
 /** Postgres members managed by Patroni, with etcd as the DCS. */
 export class PatroniCluster extends Construct {
@@ -102,6 +129,9 @@ export class PatroniCluster extends Construct {
   readonly restPorts: readonly number[];
   /** Placeholder of the application role's password. */
   readonly appPassword: string;
+  readonly backupSettings: BackupSettings;
+  /** Set when the cluster is to bootstrap from the backup. */
+  readonly restoreTarget?: RestoreTarget;
 
   constructor(scope: Construct, id: string, props: PatroniClusterConstructProps) {
     super(scope, id);
@@ -123,7 +153,7 @@ export class PatroniCluster extends Construct {
     });
 
     const secret = (name: string, description: string) => platform.secret({ name, description });
-    const env = {
+    const env: Record<string, string> = {
       [PATRONI_PASSWORD_ENV.superuser]: secret('postgres-superuser', 'Postgres superuser (postgres)'),
       [PATRONI_PASSWORD_ENV.replication]: secret('postgres-replication', 'Postgres streaming replication role'),
       [PATRONI_PASSWORD_ENV.rewind]: secret('postgres-rewind', 'Postgres pg_rewind role'),
@@ -133,67 +163,110 @@ export class PatroniCluster extends Construct {
     };
     this.appPassword = env[APP_PASSWORD_ENV]!;
     const members = Array.from({ length: count }, (_, i) => `patroni-${i + 1}`);
+    this.backupSettings = resolveBackupSettings(props.backup);
+    this.restoreTarget = props.restore && resolveRestoreTarget(props.restore, new Date());
+    platform.bucket({ name: BACKUP_BUCKET, description: 'Postgres base backups and WAL archive', users: members });
+    const store = props.objectStore;
+    if (store.credentials) {
+      env[PGBACKREST_KEY_ENV.accessKey] = store.credentials.accessKey;
+      env[PGBACKREST_KEY_ENV.secretKey] = store.credentials.secretKey;
+    }
+    const backupFiles = (member: string) => {
+      const volume = p.path(member, VOLUME);
+      const configPath = p.path(member, PGBACKREST_CONFIG_PATH);
+      const [host, port] = store.endpoint ? store.endpoint.split(':') : [];
+      return {
+        configPath,
+        conf: renderPgBackRestConf({
+          stanza: s.scope,
+          pgDataDir: `${volume}/pgroot/data`,
+          pgPort: p.port(member, 'postgres', PG_PORT),
+          pgSocketDir: volume,
+          repo: {
+            // Without an endpoint the store is S3 (AWS); its regional endpoint is not passed in yet (not verified).
+            host: host ?? 's3.amazonaws.com',
+            port: Number(port ?? 443),
+            region: store.region ?? 'us-east-1',
+            bucket: BACKUP_BUCKET,
+            ...(store.caPath ? { caFile: p.path(member, store.caPath) } : {}),
+            keyType: store.credentials ? 'shared' : 'auth',
+          },
+          workDir: `${volume}/pgbackrest`,
+          settings: this.backupSettings,
+        }),
+      };
+    };
 
-    this.nodes = members.map((member, i) => ({
-      name: member,
-      component: 'patroni',
-      role: 'member',
-      image,
-      // Run Patroni itself on our patroni.yml instead of Spilo's launcher, which
-      // generates its own config; the named volume arrives root-owned.
-      command: [
-        '/bin/sh',
-        '-c',
-        `chown postgres:postgres ${VOLUME} && chmod 0700 ${VOLUME} && ` +
-          `exec setpriv --reuid=postgres --regid=postgres --init-groups patroni ${CONFIG_PATH}`,
-      ],
-      env,
-      files: [
-        {
-          path: CONFIG_PATH,
-          content: renderPatroniYaml({
-            scope: s.scope,
-            member,
-            etcd: props.etcd.clientEndpoints,
-            dcs: s,
-            users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
-            volumePath: p.path(member, VOLUME),
-            postBootstrapPath: p.path(member, POST_BOOTSTRAP_PATH),
-            ...(props.binDir ? { binDir: props.binDir } : {}),
-            memoryMb,
-            placement: p,
-          }),
+    this.nodes = members.map((member, i) => {
+      const backup = backupFiles(member);
+      return {
+        name: member,
+        component: 'patroni',
+        role: 'member',
+        image,
+        // Run Patroni itself on our patroni.yml instead of Spilo's launcher, which
+        // generates its own config; the named volume arrives root-owned.
+        command: [
+          '/bin/sh',
+          '-c',
+          `chown postgres:postgres ${VOLUME} && chmod 0700 ${VOLUME} && ` +
+            `exec setpriv --reuid=postgres --regid=postgres --init-groups patroni ${CONFIG_PATH}`,
+        ],
+        env,
+        files: [
+          {
+            path: CONFIG_PATH,
+            content: renderPatroniYaml({
+              scope: s.scope,
+              member,
+              etcd: props.etcd.clientEndpoints,
+              dcs: s,
+              users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
+              volumePath: p.path(member, VOLUME),
+              postBootstrapPath: p.path(member, POST_BOOTSTRAP_PATH),
+              ...(props.binDir ? { binDir: props.binDir } : {}),
+              memoryMb,
+              placement: p,
+              backup: {
+                archive: archiveParameters(s.scope, backup.configPath, this.backupSettings),
+                ...(this.restoreTarget
+                  ? { restore: restoreBootstrap(s.scope, backup.configPath, this.restoreTarget) }
+                  : {}),
+              },
+            }),
+          },
+          { path: PGBACKREST_CONFIG_PATH, content: backup.conf },
+          {
+            path: POST_BOOTSTRAP_PATH,
+            content: renderPostBootstrap({
+              database: s.database,
+              appUser: s.appUser,
+              ...(props.cdc ? { cdc: props.cdc } : {}),
+              monitorUser: MONITOR_USER,
+            }),
+            mode: '0755',
+          },
+        ],
+        ports: [
+          { name: 'postgres', port: p.port(member, 'postgres', PG_PORT) },
+          { name: 'rest', port: p.port(member, 'rest', PATRONI_REST_PORT), hostPort: restHostPortBase + i },
+        ],
+        volumes: [{ name: 'pgdata', path: VOLUME }],
+        stateful: true,
+        // /health answers 200 while Postgres runs, on the leader and on replicas alike.
+        health: {
+          test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${PATRONI_REST_PORT}/health`],
+          startPeriodSeconds: 60,
         },
-        {
-          path: POST_BOOTSTRAP_PATH,
-          content: renderPostBootstrap({
-            database: s.database,
-            appUser: s.appUser,
-            ...(props.cdc ? { cdc: props.cdc } : {}),
-            monitorUser: MONITOR_USER,
-          }),
-          mode: '0755',
-        },
-      ],
-      ports: [
-        { name: 'postgres', port: p.port(member, 'postgres', PG_PORT) },
-        { name: 'rest', port: p.port(member, 'rest', PATRONI_REST_PORT), hostPort: restHostPortBase + i },
-      ],
-      volumes: [{ name: 'pgdata', path: VOLUME }],
-      stateful: true,
-      // /health answers 200 while Postgres runs, on the leader and on replicas alike.
-      health: {
-        test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${PATRONI_REST_PORT}/health`],
-        startPeriodSeconds: 60,
-      },
-      memoryMb,
-      dependsOn: props.etcd.nodes.map((n) => n.name),
-      // Members talk to etcd's client port only (peer traffic is etcd's own).
-      connectsTo: props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
-      // Member i runs beside etcd member i where machines are shared: each
-      // machine then holds one vote of each quorum, and losing one costs neither.
-      ...(props.etcd.nodes[i] ? { host: props.etcd.nodes[i]!.name } : {}),
-    }));
+        memoryMb,
+        dependsOn: props.etcd.nodes.map((n) => n.name),
+        // Members talk to etcd's client port only (peer traffic is etcd's own).
+        connectsTo: props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
+        // Member i runs beside etcd member i where machines are shared: each
+        // machine then holds one vote of each quorum, and losing one costs neither.
+        ...(props.etcd.nodes[i] ? { host: props.etcd.nodes[i]!.name } : {}),
+      } satisfies NodeSpec;
+    });
     this.postgresEndpoints = members.map((m) => ({ host: p.host(m), port: p.port(m, 'postgres', PG_PORT) }));
     this.restPorts = members.map((m) => p.port(m, 'rest', PATRONI_REST_PORT));
     platform.addNodes(this.nodes);
@@ -209,6 +282,14 @@ export class PatroniCluster extends Construct {
       }),
     );
   }
+}
+
+/** Patroni's custom bootstrap from the backup: pgBackRest fills the data directory, Postgres replays to the target. */
+function restoreBootstrap(stanza: string, configPath: string, target: RestoreTarget) {
+  return {
+    command: shellLine(restoreArgs(stanza, configPath, target)),
+    recoveryConf: { restore_command: restoreCommand(stanza, configPath), ...recoveryTargetSettings(target) },
+  };
 }
 
 function resolveSettings(props: PatroniClusterProps): PatroniSettings {

@@ -46,6 +46,25 @@ export interface PatroniConfigInput {
   /** The member's memory limit: the shared buffers take a quarter of it. */
   readonly memoryMb: number;
   readonly placement: Placement;
+  /** WAL archiving and, when restoring, the bootstrap from the backup. @default no archiving, initdb */
+  readonly backup?: PatroniBackup;
+}
+
+export interface PatroniBackup {
+  /** archive_mode, archive_command, archive_timeout (see pgbackrest-config.ts). */
+  readonly archive: Readonly<Record<string, string | number>>;
+  /**
+   * Create the cluster from the backup (Patroni's custom bootstrap method
+   * `pgbackrest`) instead of initdb. Only a new cluster bootstraps, so it
+   * matters once: after the restore the members join the cluster it made.
+   * @default initdb
+   */
+  readonly restore?: {
+    /** Command line (Patroni splits it as a shell would) that fills the empty data directory. */
+    readonly command: string;
+    /** Recovery settings of the first start: restore_command and the target. */
+    readonly recoveryConf: Readonly<Record<string, string>>;
+  };
 }
 
 /** Environment variables through which each Patroni member receives its passwords (never written to patroni.yml). */
@@ -60,6 +79,7 @@ export const APP_PASSWORD_ENV = 'APP_DB_PASSWORD';
 
 export function renderPatroniYaml(input: PatroniConfigInput): string {
   const { placement: p, member, dcs, users } = input;
+  const restore = input.backup?.restore;
   const pgPort = p.port(member, 'postgres', PG_PORT);
   const restPort = p.port(member, 'rest', PATRONI_REST_PORT);
   return stringify({
@@ -102,7 +122,19 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
         ),
       },
       initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],
-      post_bootstrap: input.postBootstrapPath,
+      ...(restore
+        ? {
+            method: 'pgbackrest',
+            pgbackrest: {
+              command: restore.command,
+              no_params: true,
+              // Patroni writes recoveryConf and drops what pgBackRest wrote to postgresql.auto.conf.
+              keep_existing_recovery_conf: false,
+              recovery_conf: restore.recoveryConf,
+            },
+          }
+        : // A restored cluster has its roles and databases already; the script would fail creating them.
+          { post_bootstrap: input.postBootstrapPath }),
     },
     postgresql: {
       listen: `${p.bindHost}:${pgPort}`,
@@ -124,6 +156,8 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
         unix_socket_directories: input.volumePath,
         shared_buffers: `${Math.floor(input.memoryMb / 4)}MB`,
         effective_cache_size: `${Math.floor(input.memoryMb / 2)}MB`,
+        // Local, not in the DCS: archive_command names this member's config path, which differs in the lab.
+        ...input.backup?.archive,
       },
       pg_hba: [
         'local all all peer',

@@ -1,5 +1,5 @@
 import { stringify } from 'ini';
-import { checkInt } from '../platform/validation';
+import { ValidationError, checkInt } from '../platform/validation';
 
 /** Backup settings of the Postgres cluster (`postgres.backup`). */
 export interface PostgresBackupProps {
@@ -79,10 +79,11 @@ export function renderPgBackRestConf(input: PgBackRestInput): string {
       // Archive pushes return at once and ship from the spool, so a slow store never stalls commits.
       'archive-async': 'y',
       'spool-path': `${input.workDir}/spool`,
-      'log-path': `${input.workDir}/log`,
       'lock-path': `${input.workDir}/lock`,
+      // pgBackRest does not create a log folder; its console output (stderr) lands in the
+      // Postgres log from archive_command, and the async archiver reports through the spool.
       'log-level-console': 'warn',
-      'log-level-file': 'info',
+      'log-level-file': 'off',
     },
     [input.stanza]: {
       'pg1-path': input.pgDataDir,
@@ -108,4 +109,93 @@ export function archiveParameters(
 /** What a replica or a restored cluster fetches missing WAL with. */
 export function restoreCommand(stanza: string, configPath: string): string {
   return `pgbackrest --config=${configPath} --stanza=${stanza} archive-get %f "%p"`;
+}
+
+/**
+ * Where a restore stops (`postgres.restore`): exactly one of a time, a restore
+ * point made with `pg_create_restore_point`, or the end of the archived WAL.
+ */
+export interface PostgresRestoreProps {
+  /** ISO 8601 time with a zone, e.g. `2026-12-01T13:05:00.250Z`; not in the future. @default not a time target */
+  readonly time?: string;
+  /** A restore point name. @default not a named target */
+  readonly name?: string;
+  /** Replay every archived WAL segment. @default false */
+  readonly latest?: boolean;
+}
+
+export type RestoreTarget =
+  | { readonly kind: 'time'; readonly time: string }
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'latest' };
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+/** What pg_create_restore_point accepts (up to 63 bytes), narrowed to characters no config format quotes. */
+const RESTORE_POINT = /^[A-Za-z0-9_.-]{1,63}$/;
+
+/**
+ * Checks a restore request; `setting` is the path named in errors
+ * (`postgres.restore` at synth, `--to`/`--name` for the restore command).
+ */
+export function resolveRestoreTarget(
+  props: PostgresRestoreProps,
+  now: Date,
+  setting = { time: 'postgres.restore.time', name: 'postgres.restore.name', all: 'postgres.restore' },
+): RestoreTarget {
+  const given = [props.time !== undefined, props.name !== undefined, props.latest === true].filter(Boolean).length;
+  if (given !== 1) {
+    throw new ValidationError(
+      `${setting.all} needs exactly one of a time, a restore point name or latest (got ${given})`,
+    );
+  }
+  if (props.time !== undefined) {
+    const at = Date.parse(props.time.replace(' ', 'T'));
+    if (!ISO_TIME.test(props.time) || Number.isNaN(at)) {
+      throw new ValidationError(
+        `${setting.time} '${props.time}' is not an ISO 8601 time with a zone, e.g. 2026-12-01T13:05:00Z`,
+      );
+    }
+    if (at > now.getTime()) {
+      throw new ValidationError(
+        `${setting.time} '${props.time}' is in the future: a restore target must be at or before now (${now.toISOString()})`,
+      );
+    }
+    return { kind: 'time', time: props.time };
+  }
+  if (props.name !== undefined) {
+    if (!RESTORE_POINT.test(props.name)) {
+      throw new ValidationError(
+        `${setting.name} '${props.name}' must be 1–63 letters, digits, '_', '.' or '-' (a pg_create_restore_point name)`,
+      );
+    }
+    return { kind: 'name', name: props.name };
+  }
+  return { kind: 'latest' };
+}
+
+/** Recovery settings Patroni writes for the restored cluster's first start; they stop replay at the target. */
+export function recoveryTargetSettings(target: RestoreTarget): Record<string, string> {
+  const stop: Record<string, string> =
+    target.kind === 'time'
+      ? { recovery_target_time: target.time }
+      : target.kind === 'name'
+        ? { recovery_target_name: target.name }
+        : {};
+  // Promote at the target (not pause), so Patroni sees a leader and the replicas re-seed from it.
+  return { ...stop, recovery_target_timeline: 'latest', recovery_target_action: 'promote' };
+}
+
+/**
+ * The pgBackRest restore that fills an empty data directory. The target is
+ * given to pgBackRest too, only so it picks the last backup before it; the
+ * recovery settings it writes are replaced by Patroni's (recoveryTargetSettings).
+ */
+export function restoreArgs(stanza: string, configPath: string, target: RestoreTarget): string[] {
+  const type =
+    target.kind === 'time'
+      ? ['--type=time', `--target=${target.time.replace('T', ' ').replace(/Z$/, '+00')}`]
+      : target.kind === 'name'
+        ? ['--type=name', `--target=${target.name}`]
+        : ['--type=default'];
+  return ['pgbackrest', `--config=${configPath}`, `--stanza=${stanza}`, ...type, '--target-action=promote', 'restore'];
 }

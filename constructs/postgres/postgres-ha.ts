@@ -3,11 +3,13 @@ import { platformOf, monitoringOf } from '../platform/context';
 import { OPS_HOST } from '../platform/hosts';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
+import type { S3Access } from '../platform/object-storage';
 import { checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
 import type { CdcBootstrap } from './patroni-config';
 import { HAPROXY_PORTS, renderHaproxyCfg } from './haproxy-config';
 import { PatroniCluster, type PatroniClusterProps } from './patroni-cluster';
+import type { PostgresBackupProps, PostgresRestoreProps } from './pgbackrest-config';
 import { haproxyMonitoring } from './haproxy-monitoring';
 import { PGBOUNCER_ADMIN_USER, PGBOUNCER_PORT, renderPgbouncerIni, renderPgbouncerUserlist } from './pgbouncer-config';
 import { PGBOUNCER_STATS_USER, pgbouncerMonitoring } from './pgbouncer-monitoring';
@@ -52,6 +54,15 @@ export interface PostgresHaProps {
   readonly haproxy?: HaproxyProps;
   /** @default see PgbouncerProps */
   readonly pgbouncer?: PgbouncerProps;
+  /** WAL archiving and base backups with pgBackRest. @default see PostgresBackupProps */
+  readonly backup?: PostgresBackupProps;
+  /**
+   * Bootstrap a new cluster from the backup, stopping at this target, instead
+   * of running initdb. Only a cluster that does not exist yet bootstraps: set
+   * it for a restore (`npm run restore` does so), remove it afterwards.
+   * @default none: a new cluster starts empty
+   */
+  readonly restore?: PostgresRestoreProps;
 }
 
 const HAPROXY_CFG = '/usr/local/etc/haproxy/haproxy.cfg';
@@ -72,7 +83,12 @@ export class PostgresHa extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: PostgresHaProps & { readonly etcd: EtcdCluster; readonly cdc?: CdcBootstrap },
+    props: PostgresHaProps & {
+      readonly etcd: EtcdCluster;
+      readonly cdc?: CdcBootstrap;
+      /** How the members reach the object store that holds the backups. */
+      readonly objectStore: S3Access;
+    },
   ) {
     super(scope, id);
     const platform = platformOf(this);
@@ -80,6 +96,9 @@ export class PostgresHa extends Construct {
     this.patroni = new PatroniCluster(this, 'patroni', {
       ...props.patroni,
       etcd: props.etcd,
+      objectStore: props.objectStore,
+      ...(props.backup ? { backup: props.backup } : {}),
+      ...(props.restore ? { restore: props.restore } : {}),
       ...(props.cdc ? { cdc: props.cdc } : {}),
     });
 

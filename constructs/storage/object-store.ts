@@ -3,6 +3,7 @@ import { monitoringOf, platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkBucketName, type BucketSpec, type S3Access } from '../platform/object-storage';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import { renderBucketScript } from './bucket-job';
 import { storageMonitoring } from './storage-monitoring';
@@ -40,6 +41,8 @@ const NAME = 'versitygw';
 const DATA_DIR = '/data';
 const HEALTH_PATH = '/health';
 const SCRIPT = '/etc/dataplatform/create-buckets.sh';
+const TLS_CERT = '/etc/versitygw/tls/tls.crt';
+const TLS_KEY = '/etc/versitygw/tls/tls.key';
 
 /**
  * Object storage. Declares the buckets, and in `versitygw` mode (the Docker
@@ -73,21 +76,55 @@ export class ObjectStorage extends Construct {
     const accessKey = platform.secret({ name: 'versitygw-root-access-key', description: 'VersityGW root access key' });
     const secretKey = platform.secret({ name: 'versitygw-root-secret-key', description: 'VersityGW root secret key' });
     const api = p.port(NAME, 's3', VERSITYGW_PORT);
-    this.s3 = { endpoint: `${p.host(NAME)}:${api}`, region: VERSITYGW_REGION, credentials: { accessKey, secretKey } };
+    this.s3 = {
+      endpoint: `${p.host(NAME)}:${api}`,
+      region: VERSITYGW_REGION,
+      caPath: PLATFORM_CA_PATH,
+      credentials: { accessKey, secretKey },
+    };
+    // HTTPS only: pgBackRest speaks nothing else to S3 and checks the certificate's host name.
+    platform.certificate({
+      node: NAME,
+      hosts: [p.host(NAME)],
+      certPath: TLS_CERT,
+      keyPath: TLS_KEY,
+    });
     const server: NodeSpec = {
       name: NAME,
       component: 'versitygw',
       role: 'server',
       image: checkPinned('storage.image', props.image ?? IMAGES.versitygw),
       // The image's entrypoint hands these to `versitygw`: global flags, then the backend and its folder.
-      command: ['--port', `${p.bindHost}:${api}`, '--health', HEALTH_PATH, 'posix', p.path(NAME, DATA_DIR)],
+      command: [
+        '--port',
+        `${p.bindHost}:${api}`,
+        '--cert',
+        p.path(NAME, TLS_CERT),
+        '--key',
+        p.path(NAME, TLS_KEY),
+        '--health',
+        HEALTH_PATH,
+        'posix',
+        p.path(NAME, DATA_DIR),
+      ],
       env: { ROOT_ACCESS_KEY: accessKey, ROOT_SECRET_KEY: secretKey },
       files: [],
       ports: [{ name: 's3', port: api, hostPort: props.apiHostPort ?? VERSITYGW_PORT }],
       volumes: [{ name: 'data', path: DATA_DIR }],
       stateful: true,
       // Alpine base: busybox wget is there, curl is not.
-      health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${api}${HEALTH_PATH}`] },
+      // The certificate names the node, not 127.0.0.1: the probe checks liveness, not the certificate.
+      health: {
+        test: [
+          'CMD',
+          'wget',
+          '-q',
+          '--no-check-certificate',
+          '-O',
+          '/dev/null',
+          `https://127.0.0.1:${api}${HEALTH_PATH}`,
+        ],
+      },
       memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 256, { min: 128 }),
       dependsOn: [],
     };
@@ -122,11 +159,15 @@ export class ObjectStorage extends Construct {
         AWS_ACCESS_KEY_ID: credentials.accessKey,
         AWS_SECRET_ACCESS_KEY: credentials.secretKey,
         AWS_DEFAULT_REGION: VERSITYGW_REGION,
+        AWS_CA_BUNDLE: platform.placement.path('create-buckets', PLATFORM_CA_PATH),
       },
       files: [
         {
           path: SCRIPT,
-          content: renderBucketScript({ endpoint: `http://${endpoint}`, buckets: platform.buckets.map((b) => b.name) }),
+          content: renderBucketScript({
+            endpoint: `https://${endpoint}`,
+            buckets: platform.buckets.map((b) => b.name),
+          }),
           mode: '0755',
         },
       ],

@@ -8,6 +8,7 @@
 import { storageFormatArgs } from '../../constructs/kafka/storage-format';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { findPort } from '../../constructs/platform/node-spec';
+import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
 import { LAB_TOOLS } from './tools';
 
 /** A readiness check: resolves true once the server serves. */
@@ -52,6 +53,28 @@ export function httpProbe(url: string): Probe {
     } catch {
       return false;
     }
+  };
+}
+
+/** GET over HTTPS, checking the server's certificate against the CA in `caFile` (read when probed). */
+export function httpsProbe(url: string, caFile: string): Probe {
+  return async () => {
+    const { get } = await import('node:https');
+    const { readFileSync } = await import('node:fs');
+    let ca: string;
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch {
+      return false;
+    }
+    return new Promise((resolve) => {
+      const req = get(url, { ca, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.once('error', () => resolve(false));
+      req.once('timeout', () => (req.destroy(), resolve(false)));
+    });
   };
 }
 
@@ -271,8 +294,14 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
         };
       }
       // The image's entrypoint passes the command to the binary; here the binary takes it.
-      const health = args[args.indexOf('--health') + 1]!;
-      return httpService(node, [LAB_TOOLS.versitygw, ...args], env, 's3', health);
+      const url = `https://127.0.0.1:${port('s3')}${args[args.indexOf('--health') + 1]!}`;
+      return {
+        argv: [LAB_TOOLS.versitygw, ...args],
+        env,
+        ready: httpsProbe(url, ctx.path(PLATFORM_CA_PATH)),
+        readyWithinSeconds: 60,
+        probeDescription: `GET ${url} (CA-checked)`,
+      };
     }
     case 'prometheus':
       return httpService(node, [LAB_TOOLS.prometheus, ...args], env, 'web', '/-/ready');

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../../constructs/data-platform';
 import type { Profile } from '../../constructs/profiles';
@@ -16,6 +16,9 @@ import { GENERATED_ID_BYTES, idFromBytes, resolveIds } from '../../constructs/pl
 import { resolveSecrets, secretFromBytes } from '../../constructs/platform/secrets';
 import { manifestNode, type TopologyManifest } from '../../constructs/platform/topology';
 import { nativeLaunch, type Launch } from './natives';
+import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
+import { stanzaJob } from './backup';
+import { issueLabTls } from './tls';
 import { LAB_TOOLS } from './tools';
 
 export interface LabNode {
@@ -102,6 +105,8 @@ export function planLab(root: string, basePort: number, opts: PlanOptions = {}):
     if (launch) nodes.push({ spec, launch, dir: placement.path(spec.name, '') });
     else notRun.push(spec.name);
   }
+  const members = nodes.filter((n) => n.spec.component === 'patroni');
+  nodes.push(stanzaJob(members, platform.postgres.patroni.settings.scope, placement));
   return {
     root,
     platform,
@@ -129,10 +134,20 @@ export function materialize(plan: LabPlan, owner?: { uid: number; gid: number })
   };
   mkdirSync(plan.root, { recursive: true, mode: 0o755 });
   own(plan.root);
+  const tls = issueLabTls(join(plan.root, 'tls'), plan.platform.certificates);
   for (const { spec, dir, launch } of plan.nodes) {
     const path = (p: string) => `${dir}${p}`;
+    const issued = tls.certificates.filter((c) => c.spec.node === spec.name);
+    const tlsFiles = [
+      { path: PLATFORM_CA_PATH, content: tls.caCert, mode: 0o644 },
+      ...issued.flatMap((c) => [
+        { path: c.spec.certPath, content: c.cert, mode: 0o644 },
+        { path: c.spec.keyPath, content: c.key, mode: 0o600 },
+      ]),
+    ];
     const created = [
       dir,
+      ...tlsFiles.map((f) => dirname(path(f.path))),
       ...spec.volumes.map((v) => path(v.path)),
       ...spec.files.map((f) => dirname(path(f.path))),
       ...(launch.helpers ?? []).map((h) => dirname(h.path)),
@@ -144,6 +159,7 @@ export function materialize(plan: LabPlan, owner?: { uid: number; gid: number })
       for (let p = d; p.startsWith(dir); p = dirname(p)) own(p);
     }
     for (const f of spec.files) write(path(f.path), plan.resolve(f.content), parseInt(f.mode ?? '0644', 8));
+    for (const f of tlsFiles) write(path(f.path), f.content, f.mode);
     for (const h of launch.helpers ?? []) write(h.path, h.content, h.mode);
     for (const [link, target] of Object.entries(launch.links ?? {})) {
       symlinkSync(target, link);

@@ -385,6 +385,7 @@ describe('aws settings validation', () => {
       secrets: [],
       generatedIds: [],
       buckets: [],
+      certificates: [],
     };
     const target = (nodes: NodeSpec[]) => () =>
       new AwsTarget(new TerraformStack(Testing.app(), 'ports'), 'target', {

@@ -14,17 +14,32 @@ describe('object storage: VersityGW', () => {
   it('is the default store: one pinned server with generated root keys, a volume and a health check', () => {
     const server = node(platform, 'versitygw');
     expect(server.image).toEqual({ repository: 'docker.io/versity/versitygw', tag: 'v1.8.0' });
-    expect(server.command).toEqual(['--port', '0.0.0.0:7070', '--health', '/health', 'posix', '/data']);
+    expect(server.command).toEqual([
+      ...['--port', '0.0.0.0:7070', '--cert', '/etc/versitygw/tls/tls.crt', '--key', '/etc/versitygw/tls/tls.key'],
+      ...['--health', '/health', 'posix', '/data'],
+    ]);
+    // HTTPS with a certificate the target issues for the node's host name.
+    expect(platform.certificates).toEqual([
+      {
+        node: 'versitygw',
+        hosts: ['versitygw'],
+        certPath: '/etc/versitygw/tls/tls.crt',
+        keyPath: '/etc/versitygw/tls/tls.key',
+      },
+    ]);
     expect(server.env).toEqual({
       ROOT_ACCESS_KEY: '{{secret:versitygw-root-access-key}}',
       ROOT_SECRET_KEY: '{{secret:versitygw-root-secret-key}}',
     });
     expect(server.volumes).toEqual([{ name: 'data', path: '/data' }]);
-    expect(server.health?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:7070/health']);
+    expect(server.health?.test).toEqual([
+      ...['CMD', 'wget', '-q', '--no-check-certificate', '-O', '/dev/null', 'https://127.0.0.1:7070/health'],
+    ]);
     expect(server.ports).toEqual([{ name: 's3', port: 7070, hostPort: 7070 }]);
     expect(platform.storage.s3).toEqual({
       endpoint: 'versitygw:7070',
       region: 'us-east-1',
+      caPath: '/etc/dataplatform/tls/ca.crt',
       credentials: {
         accessKey: '{{secret:versitygw-root-access-key}}',
         secretKey: '{{secret:versitygw-root-secret-key}}',
@@ -37,7 +52,8 @@ describe('object storage: VersityGW', () => {
     expect(job).toMatchObject({ oneShot: true, dependsOn: ['versitygw'], entrypoint: ['bash'] });
     expect(job.image.repository).toBe('amazon/aws-cli');
     const script = file(job, '/etc/dataplatform/create-buckets.sh');
-    expect(script).toContain('aws --endpoint-url http://versitygw:7070 s3api create-bucket');
+    expect(script).toContain('aws --endpoint-url https://versitygw:7070 s3api create-bucket');
+    expect(job.env.AWS_CA_BUNDLE).toBe('/etc/dataplatform/tls/ca.crt');
     expect(script).toContain(`for bucket in ${platform.buckets.map((b) => b.name).join(' ')}; do`);
     expect(job.env.AWS_SECRET_ACCESS_KEY).toBe('{{secret:versitygw-root-secret-key}}');
   });
@@ -46,6 +62,7 @@ describe('object storage: VersityGW', () => {
     const s3 = dockerPlatform({ objectStorage: 's3' });
     expect(s3.nodes.filter((n) => n.component === 'versitygw')).toEqual([]);
     expect(s3.storage.s3).toEqual({});
+    expect(s3.certificates).toEqual([]);
   });
 
   it('bucket script: creates only what is missing (run against a stand-in aws)', () => {
@@ -109,9 +126,12 @@ describe('object storage in the lab plan', () => {
     const port = server.spec.ports[0]!.port;
     expect(server.launch.argv).toEqual([
       LAB_TOOLS.versitygw,
-      ...['--port', `127.0.0.1:${port}`, '--health', '/health', 'posix', '/tmp/dplab-plan/versitygw/data'],
+      ...['--port', `127.0.0.1:${port}`],
+      ...['--cert', '/tmp/dplab-plan/versitygw/etc/versitygw/tls/tls.crt'],
+      ...['--key', '/tmp/dplab-plan/versitygw/etc/versitygw/tls/tls.key'],
+      ...['--health', '/health', 'posix', '/tmp/dplab-plan/versitygw/data'],
     ]);
-    expect(server.launch.probeDescription).toBe(`GET http://127.0.0.1:${port}/health`);
+    expect(server.launch.probeDescription).toBe(`GET https://127.0.0.1:${port}/health (CA-checked)`);
     expect(server.launch.env.ROOT_SECRET_KEY).toBe(plan.values.secrets['versitygw-root-secret-key']);
     expect(plan.notRun).not.toContain('versitygw');
   });
@@ -125,7 +145,8 @@ describe('object storage in the lab plan', () => {
     expect(job.launch.env.PATH!.split(':')).toContain('/usr/bin');
     expect(job.spec.dependsOn).toEqual(['versitygw']);
     expect(plan.resolve(file(job.spec, '/etc/dataplatform/create-buckets.sh'))).toContain(
-      `--endpoint-url http://127.0.0.1:${lab('versitygw').spec.ports[0]!.port} s3api`,
+      `--endpoint-url https://127.0.0.1:${lab('versitygw').spec.ports[0]!.port} s3api`,
     );
+    expect(job.launch.env.AWS_CA_BUNDLE).toBe('/tmp/dplab-plan/create-buckets/etc/dataplatform/tls/ca.crt');
   });
 });
