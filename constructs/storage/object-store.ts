@@ -133,7 +133,7 @@ export class ObjectStorage extends Construct {
     monitoringOf(this).register(
       storageMonitoring({
         server: NAME,
-        healthUrl: `http://${p.host(NAME)}:${api}${HEALTH_PATH}`,
+        healthUrl: `https://${p.host(NAME)}:${api}${HEALTH_PATH}`,
         image: checkPinned('storage.proberImage', props.proberImage ?? IMAGES.blackboxExporter),
         placement: p,
       }),

@@ -4,6 +4,7 @@ import { OPS_HOST } from '../platform/hosts';
 import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 
 const PROBER = 'blackbox-exporter';
 const PROBER_PORT = 9115;
@@ -11,15 +12,21 @@ const CONFIG = '/etc/blackbox_exporter/config.yml';
 /** The probe module: the store answers its health path with 200. */
 const MODULE = 'health';
 
-/** blackbox_exporter's config: one HTTP module that wants a 200 within 5 s. */
-export function renderBlackboxConfig(): string {
+/** blackbox_exporter's config: one HTTPS module that wants a 200 within 5 s from a certificate of the platform CA. */
+export function renderBlackboxConfig(caFile: string): string {
   return stringify({
-    modules: { [MODULE]: { prober: 'http', timeout: '5s', http: { valid_status_codes: [200], method: 'GET' } } },
+    modules: {
+      [MODULE]: {
+        prober: 'http',
+        timeout: '5s',
+        http: { valid_status_codes: [200], method: 'GET', fail_if_not_ssl: true, tls_config: { ca_file: caFile } },
+      },
+    },
   });
 }
 
 export interface StorageMonitoringInput {
-  /** The S3 server node and the URL of its health endpoint as the prober reaches it. */
+  /** The S3 server node and the HTTPS URL of its health endpoint as the prober reaches it. */
   readonly server: string;
   readonly healthUrl: string;
   readonly image: ImageRef;
@@ -40,7 +47,7 @@ export function storageMonitoring(input: StorageMonitoringInput): ComponentMonit
     image: input.image,
     command: [`--config.file=${p.path(PROBER, CONFIG)}`, `--web.listen-address=${p.bindHost}:${port}`],
     env: {},
-    files: [{ path: CONFIG, content: renderBlackboxConfig() }],
+    files: [{ path: CONFIG, content: renderBlackboxConfig(p.path(PROBER, PLATFORM_CA_PATH)) }],
     ports: [{ name: 'metrics', port }],
     volumes: [],
     stateful: false,
@@ -69,7 +76,7 @@ export function storageMonitoring(input: StorageMonitoringInput): ComponentMonit
         expr: `probe_success{${sel}} == 0`,
         for: '2m',
         severity: 'critical',
-        summary: 'The object store {{ $labels.instance }} does not answer its health check',
+        summary: 'The object store {{ $labels.instance }} does not answer its health check over HTTPS',
         description:
           'WAL archiving, base backups, dumps and the CDC archive all write here: while it is down WAL piles up on the Postgres leader and no backup completes.',
       },
