@@ -54,7 +54,7 @@ export function backupOverdueRule(
       .join(' or '),
     for: '10m',
     severity: 'critical',
-    summary: `The last ${title} backup succeeded {{ $value | humanizeDuration }} ago`,
+    summary: `A scheduled ${title} backup is overdue: the last one succeeded {{ $value | humanizeDuration }} ago`,
     description:
       `${schedules.map((s) => `${s.type} backups run on '${s.schedule.expression}' (UTC), overdue after ${human(limit(s.schedule))}`).join('; ')}. ` +
       'No recent backup means a restore would lose everything since the last one. The scheduler log on the nodes says why.',

@@ -6,6 +6,7 @@ import type { S3Access } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
 import { patroniMonitoring } from './patroni-monitoring';
+import { BACKUP_SCHEDULER_PATH, postgresBackupSchedules, renderPostgresScheduler } from './backup-schedule';
 import { MONITOR_USER, postgresMonitoring } from './postgres-monitoring';
 import {
   APP_PASSWORD_ENV,
@@ -115,6 +116,8 @@ export interface PatroniClusterConstructProps extends PatroniClusterProps {
   readonly restore?: PostgresRestoreProps;
 }
 
+const AS_POSTGRES = 'setpriv --reuid=postgres --regid=postgres --init-groups';
+
 /** Where pgbackrest.conf is on every member; the backup and restore commands pass it too. */
 export const PGBACKREST_CONFIG_PATH = '/etc/pgbackrest/pgbackrest.conf';
 /** The bucket of the backup repository (one stanza per cluster in it). */
@@ -205,12 +208,13 @@ export class PatroniCluster extends Construct {
         role: 'member',
         image,
         // Run Patroni itself on our patroni.yml instead of Spilo's launcher, which
-        // generates its own config; the named volume arrives root-owned.
+        // generates its own config; the named volume arrives root-owned. The backup
+        // scheduler runs beside it as postgres (it backs up only while this member leads).
         command: [
           '/bin/sh',
           '-c',
           `chown postgres:postgres ${VOLUME} && chmod 0700 ${VOLUME} && ` +
-            `exec setpriv --reuid=postgres --regid=postgres --init-groups patroni ${CONFIG_PATH}`,
+            `{ ${AS_POSTGRES} bash ${BACKUP_SCHEDULER_PATH} & } && exec ${AS_POSTGRES} patroni ${CONFIG_PATH}`,
         ],
         env,
         files: [
@@ -236,6 +240,17 @@ export class PatroniCluster extends Construct {
             }),
           },
           { path: PGBACKREST_CONFIG_PATH, content: backup.conf },
+          {
+            path: BACKUP_SCHEDULER_PATH,
+            content: renderPostgresScheduler({
+              stanza: s.scope,
+              configPath: backup.configPath,
+              settings: this.backupSettings,
+              restPort: p.port(member, 'rest', PATRONI_REST_PORT),
+              placement: p,
+            }),
+            mode: '0755',
+          },
           {
             path: POST_BOOTSTRAP_PATH,
             content: renderPostBootstrap({
@@ -279,6 +294,7 @@ export class PatroniCluster extends Construct {
         monitorPassword: env[MONITOR_PASSWORD_ENV]!,
         image: checkPinned('postgres.patroni.exporterImage', props.exporterImage ?? IMAGES.postgresExporter),
         placement: p,
+        backups: postgresBackupSchedules(this.backupSettings),
       }),
     );
   }
