@@ -21,6 +21,17 @@ export function postgresBackupSchedules(
   ];
 }
 
+/**
+ * Days after which S3 may expire repository objects: pgBackRest expires backups
+ * itself (retentionFull), so the lifecycle rule only catches what it leaves
+ * behind. It must outlast the oldest full kept and the WAL since: one more full
+ * interval than the retention, and a day.
+ */
+export function postgresRepoExpiryDays(settings: BackupSettings): number {
+  const fullGap = postgresBackupSchedules(settings)[0]!.schedule.maxGapSeconds;
+  return Math.ceil(((settings.retentionFull + 1) * fullGap) / 86400) + 1;
+}
+
 export interface PostgresSchedulerInput {
   readonly stanza: string;
   /** pgbackrest.conf as the member sees it. */

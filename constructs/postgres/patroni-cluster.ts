@@ -6,7 +6,12 @@ import type { S3Access } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
 import { patroniMonitoring } from './patroni-monitoring';
-import { BACKUP_SCHEDULER_PATH, postgresBackupSchedules, renderPostgresScheduler } from './backup-schedule';
+import {
+  BACKUP_SCHEDULER_PATH,
+  postgresBackupSchedules,
+  postgresRepoExpiryDays,
+  renderPostgresScheduler,
+} from './backup-schedule';
 import { MONITOR_USER, postgresMonitoring } from './postgres-monitoring';
 import {
   APP_PASSWORD_ENV,
@@ -168,7 +173,14 @@ export class PatroniCluster extends Construct {
     const members = Array.from({ length: count }, (_, i) => `patroni-${i + 1}`);
     this.backupSettings = resolveBackupSettings(props.backup);
     this.restoreTarget = props.restore && resolveRestoreTarget(props.restore, new Date());
-    platform.bucket({ name: BACKUP_BUCKET, description: 'Postgres base backups and WAL archive', users: members });
+    platform.bucket({
+      name: BACKUP_BUCKET,
+      description: 'Postgres base backups and WAL archive',
+      users: members,
+      // repo1-path is /<stanza>: each cluster's members reach only its own repository.
+      prefix: `${s.scope}/`,
+      expireAfterDays: postgresRepoExpiryDays(this.backupSettings),
+    });
     const store = props.objectStore;
     if (store.credentials) {
       env[PGBACKREST_KEY_ENV.accessKey] = store.credentials.accessKey;
