@@ -5,6 +5,7 @@ import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { S3Access } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
+import { patroniImage } from './patroni-image';
 import { patroniMonitoring } from './patroni-monitoring';
 import {
   BACKUP_SCHEDULER_PATH,
@@ -153,7 +154,8 @@ export class PatroniCluster extends Construct {
         `postgres.patroni.members must be ≥ 2 when synchronousMode is on (got ${count}): a sync standby needs a second member`,
       );
     }
-    const image = checkPinned('postgres.patroni.image', props.image ?? IMAGES.patroni);
+    // pgBackRest on top of the pinned image (patroni-image.ts): the targets build it.
+    const image = patroniImage(checkPinned('postgres.patroni.image', props.image ?? IMAGES.patroni));
     const memoryMb = checkInt('postgres.patroni.memoryMb', props.memoryMb ?? 240, { min: 192 });
     const restHostPortBase = checkInt('postgres.patroni.restHostPortBase', props.restHostPortBase ?? 8008, {
       min: 1024,

@@ -17,7 +17,7 @@ export interface ObjectStorageProps {
   readonly buckets?: readonly BucketSpec[];
   /** Host port of the S3 API (127.0.0.1). @default 7070 */
   readonly apiHostPort?: number;
-  /** @default 256 */
+  /** Not measured here (no container runs): 200 leaves the default profile room for the backup monitoring. @default 200 */
   readonly memoryMb?: number;
   /** @default IMAGES.versitygw */
   readonly image?: ImageRef;
@@ -125,7 +125,7 @@ export class ObjectStorage extends Construct {
           `https://127.0.0.1:${api}${HEALTH_PATH}`,
         ],
       },
-      memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 256, { min: 128 }),
+      memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 200, { min: 128 }),
       dependsOn: [],
     };
     this.nodes.push(server);
