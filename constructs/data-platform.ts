@@ -120,6 +120,7 @@ export class DataPlatform extends Construct implements PlatformContext {
     if (props.clickhouse !== false) {
       this.clickhouse = new ClickHouseCluster(this, 'clickhouse', {
         ...props.clickhouse,
+        objectStore: this.storage.s3,
         ...(this.cdc && this.kafka
           ? {
               cdc: {
