@@ -56,11 +56,7 @@ export function renderClickHouseScheduler(input: ClickHouseSchedulerInput): stri
       {
         type: 'full',
         schedule: input.schedule,
-        command: [
-          'bash',
-          '-c',
-          `${shellLine(input.client)} --password "$${input.passwordEnv}" --query "${statement}"`,
-        ],
+        command: ['bash', '-c', `${shellLine(input.client)} --password "$${input.passwordEnv}" --query "${statement}"`],
         pushUrl: backupPushUrl(input.placement, 'clickhouse', 'full'),
       },
     ],

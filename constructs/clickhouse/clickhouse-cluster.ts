@@ -253,7 +253,13 @@ export class ClickHouseCluster extends Construct {
         ? `https://${store.endpoint}/${CLICKHOUSE_BUCKET}`
         : `https://${CLICKHOUSE_BUCKET}.s3.amazonaws.com`,
       withKeys: !!store.credentials,
-      client: ['clickhouse-client', '--port', String(p.port(server.name, 'native', CLICKHOUSE_PORTS.native)), '--user', this.user],
+      client: [
+        'clickhouse-client',
+        '--port',
+        String(p.port(server.name, 'native', CLICKHOUSE_PORTS.native)),
+        '--user',
+        this.user,
+      ],
       passwordEnv: CLICKHOUSE_PASSWORD_ENV,
       placement: p,
     });

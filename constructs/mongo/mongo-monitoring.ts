@@ -37,7 +37,9 @@ export function monitorMongo(
   const user = 'exporter';
   const passwordEnv = 'MONGO_EXPORTER_PASSWORD';
   const password = platform.secret({ name: 'mongo-exporter', description: `MongoDB exporter user (${user})` });
-  monitoringOf(scope).register(mongoMonitoring({ members, user, password, image, placement: platform.placement, backups }));
+  monitoringOf(scope).register(
+    mongoMonitoring({ members, user, password, image, placement: platform.placement, backups }),
+  );
   return {
     env: { [passwordEnv]: password },
     // The replica set's state, and the oplog window from `local`.

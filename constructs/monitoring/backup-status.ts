@@ -48,7 +48,12 @@ export function backupStatusMonitoring(p: Placement, image: ImageRef): Component
         {
           title: 'Last successful backup',
           panels: [
-            stat('Oldest latest backup', 's', { expr: `max(${age})`, legend: 'age' }, { warn: 86400, critical: 172800 }),
+            stat(
+              'Oldest latest backup',
+              's',
+              { expr: `max(${age})`, legend: 'age' },
+              { warn: 86400, critical: 172800 },
+            ),
             timeseries('Age of the last successful backup', 's', [{ expr: age, legend: '{{backup}} {{type}}' }], {
               min: 0,
             }),

@@ -60,7 +60,9 @@ export function renderMonitoringFiles(input: MonitoringRenderInput): MonitoringF
     }),
     // A component may register only scrape jobs and a dashboard (the Pushgateway): no empty rule file.
     rules: Object.fromEntries(
-      input.components.filter((c) => c.rules.length > 0).map((c) => [c.component, renderRuleFile(c, input.runbookBaseUrl)]),
+      input.components
+        .filter((c) => c.rules.length > 0)
+        .map((c) => [c.component, renderRuleFile(c, input.runbookBaseUrl)]),
     ),
     alertmanagerYml: renderAlertmanagerYml(input.alertmanager),
     grafanaDatasources: renderGrafanaDatasources({

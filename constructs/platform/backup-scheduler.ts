@@ -32,7 +32,8 @@ export interface SchedulerInput {
  */
 export function renderSchedulerScript(input: SchedulerInput): string {
   // POST replaces this metric in its group (job, backup, type) and leaves the rest.
-  const push = input.http === 'curl' ? 'curl -fsS --data-binary @- "$2"' : 'wget -q -O /dev/null --post-file=/dev/stdin "$2"';
+  const push =
+    input.http === 'curl' ? 'curl -fsS --data-binary @- "$2"' : 'wget -q -O /dev/null --post-file=/dev/stdin "$2"';
   const lines = [
     '#!/bin/bash',
     'set -uo pipefail',
@@ -41,7 +42,9 @@ export function renderSchedulerScript(input: SchedulerInput): string {
     'run() {',
     '  local type=$1 url=$2; shift 2',
     ...(input.onlyIf
-      ? [`  if ! ${shellLine(input.onlyIf)} >/dev/null 2>&1; then log "$type backup due, not run: this node does not qualify"; return; fi`]
+      ? [
+          `  if ! ${shellLine(input.onlyIf)} >/dev/null 2>&1; then log "$type backup due, not run: this node does not qualify"; return; fi`,
+        ]
       : []),
     '  log "$type backup starting"',
     `  if timeout ${input.timeoutSeconds} "$@"; then push "$type" "$url"; log "$type backup done"; else log "$type backup FAILED (exit $?)"; fi`,

@@ -49,9 +49,7 @@ export function backupOverdueRule(
   const never = `time() - max(process_start_time_seconds{job="pushgateway"}) > ${any} unless on () count(${BACKUP_METRIC}{${sel}})`;
   return {
     alert: `${title}BackupOverdue`,
-    expr: [`time() - max(${BACKUP_METRIC}{${sel}}) > ${any}`, ...ages, never]
-      .map((e) => `(${e})`)
-      .join(' or '),
+    expr: [`time() - max(${BACKUP_METRIC}{${sel}}) > ${any}`, ...ages, never].map((e) => `(${e})`).join(' or '),
     for: '10m',
     severity: 'critical',
     summary: `A scheduled ${title} backup is overdue: the last one succeeded {{ $value | humanizeDuration }} ago`,

@@ -36,7 +36,8 @@ export function mergeBucket(known: BucketSpec | undefined, spec: BucketSpec): Bu
       `${setting}.prefix '${spec.prefix}' must be lower-case path segments ending in '/', e.g. 'pg-ha/'`,
     );
   }
-  if (spec.expireAfterDays !== undefined) checkInt(`${setting}.expireAfterDays`, spec.expireAfterDays, { min: 1, max: 36500 });
+  if (spec.expireAfterDays !== undefined)
+    checkInt(`${setting}.expireAfterDays`, spec.expireAfterDays, { min: 1, max: 36500 });
   for (const key of ['prefix', 'expireAfterDays'] as const) {
     if (known?.[key] !== undefined && spec[key] !== undefined && known[key] !== spec[key]) {
       throw new ValidationError(

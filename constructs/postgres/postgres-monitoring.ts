@@ -82,7 +82,8 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
       expr: `(${archiveAge}) > on (instance) (3 * max by (instance) (pg_settings_archive_timeout_seconds{${sel}})) and on (instance) (${rowsWritten}) > 0`,
       for: '5m',
       severity: 'warning',
-      summary: 'The leader {{ $labels.instance }} last archived WAL {{ $value | humanizeDuration }} ago while rows are written',
+      summary:
+        'The leader {{ $labels.instance }} last archived WAL {{ $value | humanizeDuration }} ago while rows are written',
       description:
         'Segments should ship within archive_timeout of a write. The archive lags: a loss of every member now costs more than the RPO the settings promise.',
     },

@@ -43,7 +43,10 @@ describe('the Postgres backup bucket on S3', () => {
       expiration: [{ days: 22 }],
     });
     expect(view.rules.map((r) => r.id)).toContain('expire-old-versions');
-    const longer = backupView(synthAws({ settings: { postgres: { backup: { retentionFull: 4 } } } }), 'postgres-backups');
+    const longer = backupView(
+      synthAws({ settings: { postgres: { backup: { retentionFull: 4 } } } }),
+      'postgres-backups',
+    );
     expect(longer.rules.find((r) => r.id === 'expire-after-retention')!.expiration).toEqual([{ days: 36 }]);
   });
 

@@ -46,7 +46,10 @@ describe('weekly backup schedules', () => {
   });
 
   it.each([
-    [{ mongo: { backup: { schedule: '0 3 31 * *' } } }, /mongo\.backup\.schedule '0 3 31 \* \*' sets a day of the month/],
+    [
+      { mongo: { backup: { schedule: '0 3 31 * *' } } },
+      /mongo\.backup\.schedule '0 3 31 \* \*' sets a day of the month/,
+    ],
     [{ clickhouse: { backup: { schedule: 'daily' } } }, /clickhouse\.backup\.schedule 'daily' is not a weekly cron/],
   ])('rejects a malformed component schedule at synth: %j', (settings, message) => {
     expect(() => dockerPlatform(settings)).toThrow(ValidationError);

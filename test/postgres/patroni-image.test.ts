@@ -26,7 +26,9 @@ describe('the Patroni image with pgBackRest', () => {
       const member = node(platform, name);
       expect(member.image.build?.dockerfile).toBe(renderPatroniDockerfile(IMAGES.patroni));
       expect(member.command!.join(' ')).toMatch(
-        new RegExp(`\\{ setpriv --reuid=postgres .* bash ${BACKUP_SCHEDULER_PATH} & \\} && exec setpriv --reuid=postgres .* patroni `),
+        new RegExp(
+          `\\{ setpriv --reuid=postgres .* bash ${BACKUP_SCHEDULER_PATH} & \\} && exec setpriv --reuid=postgres .* patroni `,
+        ),
       );
       const script = file(member, BACKUP_SCHEDULER_PATH);
       expect(script).toContain('curl -fsS -o /dev/null http://127.0.0.1:8008/primary');

@@ -77,7 +77,9 @@ export class DockerTarget extends Construct {
           new Image(this, id, {
             name: ref,
             keepLocally: true,
-            ...(node.image.build ? { buildAttribute: { context: this.buildContext(id, node.image.build.dockerfile) } } : {}),
+            ...(node.image.build
+              ? { buildAttribute: { context: this.buildContext(id, node.image.build.dockerfile) } }
+              : {}),
           }),
         );
       }
