@@ -83,6 +83,8 @@ describe('local stack', () => {
     expect(patroni.command.at(-1)).toMatch(/exec setpriv --reuid=postgres .* patroni \/etc\/patroni\/patroni\.yml$/);
     expect(patroni.upload.map((u: { file: string }) => u.file)).toEqual([
       '/etc/patroni/patroni.yml',
+      '/etc/pgbackrest/pgbackrest.conf',
+      '/etc/dataplatform/backup-scheduler.sh',
       '/etc/patroni/post-bootstrap.sh',
     ]);
   });

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { platformOf, monitoringOf } from '../platform/context';
+import { PUSHGATEWAY_NODE } from '../platform/backup-status';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { S3Access } from '../platform/object-storage';
@@ -289,8 +290,11 @@ export class PatroniCluster extends Construct {
         },
         memoryMb,
         dependsOn: props.etcd.nodes.map((n) => n.name),
-        // Members talk to etcd's client port only (peer traffic is etcd's own).
-        connectsTo: props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
+        // Members talk to etcd's client port (peer traffic is etcd's own), and record backups in the Pushgateway.
+        connectsTo: [
+          ...props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
+          { node: PUSHGATEWAY_NODE, port: 'http' },
+        ],
         // Member i runs beside etcd member i where machines are shared: each
         // machine then holds one vote of each quorum, and losing one costs neither.
         ...(props.etcd.nodes[i] ? { host: props.etcd.nodes[i]!.name } : {}),
