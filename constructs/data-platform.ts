@@ -9,7 +9,7 @@ import { providePlatform, type PlatformContext } from './platform/context';
 import { idPlaceholder, type GeneratedIdSpec } from './platform/generated-ids';
 import { MonitoringRegistry } from './platform/monitoring-registry';
 import type { NodeSpec } from './platform/node-spec';
-import { checkBucketName, type BucketSpec, type ObjectStorageMode } from './platform/object-storage';
+import { checkBucketName, mergeBucket, type BucketSpec, type ObjectStorageMode } from './platform/object-storage';
 import type { Placement } from './platform/placement';
 import { secretPlaceholder, type SecretSpec } from './platform/secrets';
 import type { CertificateSpec } from './platform/tls';
@@ -120,6 +120,7 @@ export class DataPlatform extends Construct implements PlatformContext {
     if (props.clickhouse !== false) {
       this.clickhouse = new ClickHouseCluster(this, 'clickhouse', {
         ...props.clickhouse,
+        objectStore: this.storage.s3,
         ...(this.cdc && this.kafka
           ? {
               cdc: {
@@ -217,8 +218,8 @@ export class DataPlatform extends Construct implements PlatformContext {
   /** Declares a bucket (see object-storage.ts) and returns its name; declaring it again adds its users. */
   bucket(spec: BucketSpec): string {
     const known = this.bucketList.get(checkBucketName(`buckets[${spec.name}].name`, spec.name));
-    const users = [...new Set([...(known?.users ?? []), ...(spec.users ?? [])])];
-    this.bucketList.set(spec.name, { ...(known ?? spec), users });
+    this.bucketList.set(spec.name, mergeBucket(known, spec));
     return spec.name;
   }
+
 }

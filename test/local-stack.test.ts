@@ -84,6 +84,7 @@ describe('local stack', () => {
     expect(patroni.upload.map((u: { file: string }) => u.file)).toEqual([
       '/etc/patroni/patroni.yml',
       '/etc/pgbackrest/pgbackrest.conf',
+      '/etc/dataplatform/backup-scheduler.sh',
       '/etc/patroni/post-bootstrap.sh',
     ]);
   });

@@ -1,7 +1,10 @@
 import { Construct } from 'constructs';
+import { stringify } from 'yaml';
 import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
+import type { S3Access } from '../platform/object-storage';
+import { checkWeeklySchedule, type WeeklySchedule } from '../platform/schedule';
 import { ValidationError, checkInt, checkOddCount, checkPinned } from '../platform/validation';
 import { shellLine } from '../platform/shell-words';
 import { renderCdcDdl, type CdcSink } from './cdc-ddl';
@@ -13,6 +16,13 @@ import {
   renderServerConfig,
   renderUsersConfig,
 } from './clickhouse-config';
+import {
+  CLICKHOUSE_BACKUP_PREFIX,
+  CLICKHOUSE_BUCKET,
+  CLICKHOUSE_SCHEDULER_PATH,
+  S3_KEY_ENV,
+  renderClickHouseScheduler,
+} from './clickhouse-backup';
 import { monitorClickhouse } from './clickhouse-monitoring';
 
 export interface KeeperProps {
@@ -44,9 +54,20 @@ export interface ClickHouseClusterProps {
   readonly memoryMb?: number;
   /** @default IMAGES.clickhouse */
   readonly image?: ImageRef;
+  /** Scheduled `BACKUP DATABASE … TO S3`. @default see ClickHouseBackupProps */
+  readonly backup?: ClickHouseBackupProps;
+}
+
+export interface ClickHouseBackupProps {
+  /** When the CDC database is backed up: weekly cron in UTC (see platform/schedule.ts). @default '30 2 * * *' (daily, 02:30) */
+  readonly schedule?: string;
+  /** Days a backup is kept (the bucket's lifecycle rule on AWS). @default 14 */
+  readonly retentionDays?: number;
 }
 
 export interface ClickHouseClusterConstructProps extends ClickHouseClusterProps {
+  /** How the servers reach the object store the backups go to. @default the cloud store of the target, by the server's role */
+  readonly objectStore?: S3Access;
   /** CDC sinks and the Kafka brokers they consume from. @default no sinks */
   readonly cdc?: {
     readonly sinks: readonly CdcSink[];
@@ -57,6 +78,7 @@ export interface ClickHouseClusterConstructProps extends ClickHouseClusterProps 
 
 const SERVER_CONFIG = '/etc/clickhouse-server/config.d/platform.yaml';
 const USERS_CONFIG = '/etc/clickhouse-server/users.d/platform.yaml';
+const BACKUP_TLS_CONFIG = '/etc/clickhouse-server/config.d/backup-tls.yaml';
 const KEEPER_CONFIG = '/etc/clickhouse-keeper/keeper.yaml';
 const KEEPER_DATA = '/var/lib/clickhouse-keeper';
 const DDL_DIR = '/etc/clickhouse-ddl';
@@ -158,7 +180,10 @@ export class ClickHouseCluster extends Construct {
       // Replica i runs beside Keeper member i where machines are shared (one vote per machine).
       ...(keepers[i] ? { host: keepers[i]!.name } : {}),
     }));
-    this.servers = monitorClickhouse(this, servers, keepers);
+    const backupSchedule = checkWeeklySchedule('clickhouse.backup.schedule', props.backup?.schedule ?? '30 2 * * *');
+    // Replica 1 runs the backups: one server backs up the replicated database for all.
+    servers[0] = this.withBackups(servers[0]!, backupSchedule, props, password);
+    this.servers = monitorClickhouse(this, servers, keepers, [{ type: 'full', schedule: backupSchedule }]);
 
     const ddl = renderCdcDdl({
       database: this.database,
@@ -198,6 +223,66 @@ export class ClickHouseCluster extends Construct {
     };
     this.nodes = [...keepers, ...this.servers, this.ddlJob];
     platform.addNodes(this.nodes);
+  }
+
+  /** `server` with the backup scheduler beside it, started before the image's entrypoint. */
+  private withBackups(
+    server: NodeSpec,
+    schedule: WeeklySchedule,
+    props: ClickHouseClusterConstructProps,
+    password: string,
+  ): NodeSpec {
+    const platform = platformOf(this);
+    const p = platform.placement;
+    const store = props.objectStore ?? {};
+    platform.bucket({
+      name: CLICKHOUSE_BUCKET,
+      description: 'ClickHouse backups and cold data',
+      users: [server.name],
+      prefix: CLICKHOUSE_BACKUP_PREFIX,
+      expireAfterDays: checkInt('clickhouse.backup.retentionDays', props.backup?.retentionDays ?? 14, {
+        min: 1,
+        max: 3650,
+      }),
+    });
+    const script = renderClickHouseScheduler({
+      database: this.database,
+      schedule,
+      // Path-style on VersityGW; on S3 the virtual-hosted name (the target prefixes the bucket: not resolved yet).
+      bucketUrl: store.endpoint
+        ? `https://${store.endpoint}/${CLICKHOUSE_BUCKET}`
+        : `https://${CLICKHOUSE_BUCKET}.s3.amazonaws.com`,
+      withKeys: !!store.credentials,
+      client: [
+        'clickhouse-client',
+        '--port',
+        String(p.port(server.name, 'native', CLICKHOUSE_PORTS.native)),
+        '--user',
+        this.user,
+      ],
+      passwordEnv: CLICKHOUSE_PASSWORD_ENV,
+      placement: p,
+    });
+    return {
+      ...server,
+      // The image's ENTRYPOINT is /entrypoint.sh; the scheduler runs beside it in the background.
+      entrypoint: ['bash', '-c', `bash ${CLICKHOUSE_SCHEDULER_PATH} & exec /entrypoint.sh "$@"`, server.name],
+      env: {
+        ...server.env,
+        [CLICKHOUSE_PASSWORD_ENV]: password,
+        ...(store.credentials
+          ? { [S3_KEY_ENV.accessKey]: store.credentials.accessKey, [S3_KEY_ENV.secretKey]: store.credentials.secretKey }
+          : {}),
+      },
+      files: [
+        ...server.files,
+        { path: CLICKHOUSE_SCHEDULER_PATH, content: script, mode: '0755' },
+        // The S3 client checks VersityGW's certificate against the platform CA (not verified here: no server runs).
+        ...(store.caPath
+          ? [{ path: BACKUP_TLS_CONFIG, content: stringify({ openSSL: { client: { caConfig: store.caPath } } }) }]
+          : []),
+      ],
+    };
   }
 }
 

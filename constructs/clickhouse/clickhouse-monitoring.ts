@@ -5,6 +5,10 @@ import { withMetrics, type ComponentMonitoring, type MetricsAddon } from '../pla
 import { platformOf, monitoringOf } from '../platform/context';
 import type { NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import { backupOverdueRule } from '../platform/backup-status';
+import type { WeeklySchedule } from '../platform/schedule';
+
+export type ScheduledBackups = readonly { readonly type: string; readonly schedule: WeeklySchedule }[];
 import { prometheusSection } from './clickhouse-config';
 
 const JOB = 'clickhouse';
@@ -26,16 +30,21 @@ export function monitorClickhouse(
   scope: IConstruct,
   servers: readonly NodeSpec[],
   keepers: readonly NodeSpec[],
+  backups: ScheduledBackups = [],
 ): NodeSpec[] {
   const p = platformOf(scope).placement;
   const instrumented = servers.map((n) =>
     withMetrics(n, addon(p, n.name, '/etc/clickhouse-server/config.d/prometheus.yaml')),
   );
-  monitoringOf(scope).register(clickhouseMonitoring(instrumented, keepers));
+  monitoringOf(scope).register(clickhouseMonitoring(instrumented, keepers, backups));
   return instrumented;
 }
 
-export function clickhouseMonitoring(servers: readonly NodeSpec[], keepers: readonly NodeSpec[]): ComponentMonitoring {
+export function clickhouseMonitoring(
+  servers: readonly NodeSpec[],
+  keepers: readonly NodeSpec[],
+  backups: ScheduledBackups = [],
+): ComponentMonitoring {
   const sel = `job="${JOB}"`;
   const consumerErrors = `increase(ClickHouseProfileEvents_KafkaConsumerErrors{${sel}}[5m]) > 0 or increase(ClickHouseProfileEvents_KafkaMessagesFailed{${sel}}[5m]) > 0`;
   return {
@@ -90,6 +99,7 @@ export function clickhouseMonitoring(servers: readonly NodeSpec[], keepers: read
         description:
           'The replica lost its Keeper session (Keeper down or unreachable): inserts into these tables, CDC included, fail.',
       },
+      ...(backups.length ? [backupOverdueRule('ClickHouse', 'clickhouse', backups)] : []),
     ],
     dashboard: buildDashboard({
       uid: 'dp-clickhouse',

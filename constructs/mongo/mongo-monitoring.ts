@@ -1,6 +1,8 @@
 import type { IConstruct } from 'constructs';
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
+import { backupOverdueRule } from '../platform/backup-status';
 import { type ComponentMonitoring } from '../platform/monitoring-registry';
+import type { WeeklySchedule } from '../platform/schedule';
 import { platformOf, monitoringOf } from '../platform/context';
 import { findPort, type ImageRef, type NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
@@ -16,6 +18,8 @@ export interface MongoMonitoringInput {
   readonly password: string;
   readonly image: ImageRef;
   readonly placement: Placement;
+  /** Scheduled dumps, for the overdue alert. @default none: no backup alert */
+  readonly backups?: readonly { readonly type: string; readonly schedule: WeeklySchedule }[];
 }
 
 /**
@@ -27,12 +31,15 @@ export function monitorMongo(
   scope: IConstruct,
   members: readonly NodeSpec[],
   image: ImageRef,
+  backups: MongoMonitoringInput['backups'] = [],
 ): { readonly env: Record<string, string>; readonly user: MongoAdminUser } {
   const platform = platformOf(scope);
   const user = 'exporter';
   const passwordEnv = 'MONGO_EXPORTER_PASSWORD';
   const password = platform.secret({ name: 'mongo-exporter', description: `MongoDB exporter user (${user})` });
-  monitoringOf(scope).register(mongoMonitoring({ members, user, password, image, placement: platform.placement }));
+  monitoringOf(scope).register(
+    mongoMonitoring({ members, user, password, image, placement: platform.placement, backups }),
+  );
   return {
     env: { [passwordEnv]: password },
     // The replica set's state, and the oplog window from `local`.
@@ -118,6 +125,7 @@ export function mongoMonitoring(input: MongoMonitoringInput): ComponentMonitorin
         description:
           'A lagging secondary serves stale reads and, if the lag outgrows the oplog window, needs a full resync.',
       },
+      ...(input.backups?.length ? [backupOverdueRule('Mongo', 'mongo', input.backups)] : []),
     ],
     dashboard: buildDashboard({
       uid: 'dp-mongo',

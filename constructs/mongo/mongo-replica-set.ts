@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
+import { checkWeeklySchedule } from '../platform/schedule';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import {
   MONGO_PASSWORD_ENV,
@@ -39,6 +40,13 @@ export interface MongoReplicaSetProps {
   readonly memoryMb?: number;
   /** @default IMAGES.mongo */
   readonly image?: ImageRef;
+  /** Scheduled dumps into the object store. @default see MongoBackupProps */
+  readonly backup?: MongoBackupProps;
+}
+
+export interface MongoBackupProps {
+  /** When `mongodump --oplog` runs: weekly cron in UTC (see platform/schedule.ts). @default '0 2 * * *' (daily, 02:00) */
+  readonly schedule?: string;
 }
 
 export interface MongoReplicaSetConstructProps extends MongoReplicaSetProps {
@@ -159,10 +167,12 @@ export class MongoReplicaSet extends Construct {
       initializedBy: initJobName,
     });
     this.members = all.map(member);
+    const backupSchedule = checkWeeklySchedule('mongo.backup.schedule', props.backup?.schedule ?? '0 2 * * *');
     const exporter = monitorMongo(
       this,
       this.members.filter((m) => m.role === 'member'),
       IMAGES.mongodbExporter,
+      [{ type: 'dump', schedule: backupSchedule }],
     );
 
     const hosts = memberHosts(p, names);

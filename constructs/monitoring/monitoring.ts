@@ -4,6 +4,7 @@ import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkPinned } from '../platform/validation';
 import type { AlertmanagerConfigInput } from './alertmanager-config';
+import { backupStatusMonitoring } from './backup-status';
 import { cadvisorMonitoring } from './cadvisor';
 import { monitoringNodes, type MonitoringNodesInput } from './nodes';
 import { renderMonitoringFiles, type MonitoringFiles } from './render';
@@ -29,12 +30,13 @@ export interface MonitoringProps {
   readonly containerMetrics?: boolean;
   /** Published host ports (Alertmanager is not on its usual 9093: Kafka brokers publish 9092 upwards). @default Prometheus 9090, Alertmanager 9095, Grafana 3000 */
   readonly hostPorts?: Partial<MonitoringNodesInput['hostPorts']>;
-  /** @default IMAGES.prometheus, .alertmanager, .grafana, .cadvisor */
+  /** @default IMAGES.prometheus, .alertmanager, .grafana, .cadvisor, .pushgateway */
   readonly images?: {
     readonly prometheus?: ImageRef;
     readonly alertmanager?: ImageRef;
     readonly grafana?: ImageRef;
     readonly cadvisor?: ImageRef;
+    readonly pushgateway?: ImageRef;
   };
 }
 
@@ -56,6 +58,9 @@ export class Monitoring extends Construct {
     const images = props.images ?? {};
 
     registry.register(selfMonitoring());
+    registry.register(
+      backupStatusMonitoring(p, checkPinned('monitoring.images.pushgateway', images.pushgateway ?? IMAGES.pushgateway)),
+    );
     if (props.containerMetrics) {
       registry.register(
         cadvisorMonitoring(p, checkPinned('monitoring.images.cadvisor', images.cadvisor ?? IMAGES.cadvisor)),

@@ -58,7 +58,12 @@ export function renderMonitoringFiles(input: MonitoringRenderInput): MonitoringF
       rulesDir: p.path('prometheus', PROMETHEUS_PATHS.rules),
       alertmanager: endpoint('alertmanager'),
     }),
-    rules: Object.fromEntries(input.components.map((c) => [c.component, renderRuleFile(c, input.runbookBaseUrl)])),
+    // A component may register only scrape jobs and a dashboard (the Pushgateway): no empty rule file.
+    rules: Object.fromEntries(
+      input.components
+        .filter((c) => c.rules.length > 0)
+        .map((c) => [c.component, renderRuleFile(c, input.runbookBaseUrl)]),
+    ),
     alertmanagerYml: renderAlertmanagerYml(input.alertmanager),
     grafanaDatasources: renderGrafanaDatasources({
       prometheus: endpoint('prometheus'),

@@ -58,6 +58,13 @@ export const IMAGES = {
   mongodbExporter: { repository: 'percona/mongodb_exporter', tag: '0.53.0' },
   /** Consumer lag and partition state; busybox base (Dockerfile at v1.9.0). */
   kafkaExporter: { repository: 'danielqsj/kafka-exporter', tag: 'v1.9.0' },
+  /**
+   * Where backup jobs record their last success (platform/backup-status.ts). v1.11.3 is pinned by
+   * several public stacks beside prom/prometheus v3 (seen 2026-12); prom images are busybox-based.
+   */
+  pushgateway: { repository: 'prom/pushgateway', tag: 'v1.11.3' },
+  /** Probes the object store's /health (VersityGW has no metrics endpoint); pinned by public stacks (seen 2026-12). */
+  blackboxExporter: { repository: 'prom/blackbox-exporter', tag: 'v0.28.0' },
   /** Container metrics for the Docker target (deploy/Dockerfile at v0.60.5: Alpine, healthcheck.sh). */
   cadvisor: { repository: 'ghcr.io/google/cadvisor', tag: 'v0.60.5' },
 } as const satisfies Record<string, ImageRef>;

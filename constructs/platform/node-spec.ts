@@ -9,6 +9,12 @@
 export interface ImageRef {
   readonly repository: string;
   readonly tag: string;
+  /**
+   * An image the target builds, tagged repository:tag, from this Dockerfile
+   * (FROM a pinned image, no build context: it copies nothing in).
+   * @default none: the image is pulled
+   */
+  readonly build?: { readonly dockerfile: string };
 }
 
 export interface PortSpec {

@@ -1,4 +1,4 @@
-import { ValidationError } from './validation';
+import { ValidationError, checkInt } from './validation';
 
 /**
  * Where buckets live: `versitygw`, an S3 server node inside the platform (the
@@ -16,6 +16,44 @@ export interface BucketSpec {
   readonly description: string;
   /** Nodes that read and write the bucket (granted access where the store has its own access control). @default none */
   readonly users?: readonly string[];
+  /**
+   * Key prefix, ending in '/', that the users may read and write (on S3 their
+   * role is scoped to it); one component's backups then cannot touch another's.
+   * @default the whole bucket
+   */
+  readonly prefix?: string;
+  /** Objects expire this many days after they are written (an S3 lifecycle rule): the retention of what the bucket holds. @default never */
+  readonly expireAfterDays?: number;
+}
+
+const PREFIX = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*\/$/;
+
+/** Merges a second declaration of a bucket into the first: users add up; a prefix or expiry must agree where both set one. */
+export function mergeBucket(known: BucketSpec | undefined, spec: BucketSpec): BucketSpec {
+  const setting = `buckets[${spec.name}]`;
+  if (spec.prefix !== undefined && !PREFIX.test(spec.prefix)) {
+    throw new ValidationError(
+      `${setting}.prefix '${spec.prefix}' must be lower-case path segments ending in '/', e.g. 'pg-ha/'`,
+    );
+  }
+  if (spec.expireAfterDays !== undefined)
+    checkInt(`${setting}.expireAfterDays`, spec.expireAfterDays, { min: 1, max: 36500 });
+  for (const key of ['prefix', 'expireAfterDays'] as const) {
+    if (known?.[key] !== undefined && spec[key] !== undefined && known[key] !== spec[key]) {
+      throw new ValidationError(
+        `${setting}.${key} is declared as both '${known[key]}' and '${spec[key]}': one bucket per prefix and retention, give each its own bucket`,
+      );
+    }
+  }
+  const users = [...new Set([...(known?.users ?? []), ...(spec.users ?? [])])];
+  const prefix = known?.prefix ?? spec.prefix;
+  const expireAfterDays = known?.expireAfterDays ?? spec.expireAfterDays;
+  return {
+    ...(known ?? spec),
+    users,
+    ...(prefix !== undefined ? { prefix } : {}),
+    ...(expireAfterDays !== undefined ? { expireAfterDays } : {}),
+  };
 }
 
 /** 3–42 characters leave room for a target's prefix within S3's 63. Dots are out: they break TLS to virtual-hosted buckets. */

@@ -1,11 +1,19 @@
 import { Construct } from 'constructs';
 import { platformOf, monitoringOf } from '../platform/context';
+import { PUSHGATEWAY_NODE } from '../platform/backup-status';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { S3Access } from '../platform/object-storage';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
+import { patroniImage } from './patroni-image';
 import { patroniMonitoring } from './patroni-monitoring';
+import {
+  BACKUP_SCHEDULER_PATH,
+  postgresBackupSchedules,
+  postgresRepoExpiryDays,
+  renderPostgresScheduler,
+} from './backup-schedule';
 import { MONITOR_USER, postgresMonitoring } from './postgres-monitoring';
 import {
   APP_PASSWORD_ENV,
@@ -115,6 +123,8 @@ export interface PatroniClusterConstructProps extends PatroniClusterProps {
   readonly restore?: PostgresRestoreProps;
 }
 
+const AS_POSTGRES = 'setpriv --reuid=postgres --regid=postgres --init-groups';
+
 /** Where pgbackrest.conf is on every member; the backup and restore commands pass it too. */
 export const PGBACKREST_CONFIG_PATH = '/etc/pgbackrest/pgbackrest.conf';
 /** The bucket of the backup repository (one stanza per cluster in it). */
@@ -145,7 +155,8 @@ export class PatroniCluster extends Construct {
         `postgres.patroni.members must be ≥ 2 when synchronousMode is on (got ${count}): a sync standby needs a second member`,
       );
     }
-    const image = checkPinned('postgres.patroni.image', props.image ?? IMAGES.patroni);
+    // pgBackRest on top of the pinned image (patroni-image.ts): the targets build it.
+    const image = patroniImage(checkPinned('postgres.patroni.image', props.image ?? IMAGES.patroni));
     const memoryMb = checkInt('postgres.patroni.memoryMb', props.memoryMb ?? 240, { min: 192 });
     const restHostPortBase = checkInt('postgres.patroni.restHostPortBase', props.restHostPortBase ?? 8008, {
       min: 1024,
@@ -165,7 +176,14 @@ export class PatroniCluster extends Construct {
     const members = Array.from({ length: count }, (_, i) => `patroni-${i + 1}`);
     this.backupSettings = resolveBackupSettings(props.backup);
     this.restoreTarget = props.restore && resolveRestoreTarget(props.restore, new Date());
-    platform.bucket({ name: BACKUP_BUCKET, description: 'Postgres base backups and WAL archive', users: members });
+    platform.bucket({
+      name: BACKUP_BUCKET,
+      description: 'Postgres base backups and WAL archive',
+      users: members,
+      // repo1-path is /<stanza>: each cluster's members reach only its own repository.
+      prefix: `${s.scope}/`,
+      expireAfterDays: postgresRepoExpiryDays(this.backupSettings),
+    });
     const store = props.objectStore;
     if (store.credentials) {
       env[PGBACKREST_KEY_ENV.accessKey] = store.credentials.accessKey;
@@ -205,12 +223,13 @@ export class PatroniCluster extends Construct {
         role: 'member',
         image,
         // Run Patroni itself on our patroni.yml instead of Spilo's launcher, which
-        // generates its own config; the named volume arrives root-owned.
+        // generates its own config; the named volume arrives root-owned. The backup
+        // scheduler runs beside it as postgres (it backs up only while this member leads).
         command: [
           '/bin/sh',
           '-c',
           `chown postgres:postgres ${VOLUME} && chmod 0700 ${VOLUME} && ` +
-            `exec setpriv --reuid=postgres --regid=postgres --init-groups patroni ${CONFIG_PATH}`,
+            `{ ${AS_POSTGRES} bash ${BACKUP_SCHEDULER_PATH} & } && exec ${AS_POSTGRES} patroni ${CONFIG_PATH}`,
         ],
         env,
         files: [
@@ -237,6 +256,17 @@ export class PatroniCluster extends Construct {
           },
           { path: PGBACKREST_CONFIG_PATH, content: backup.conf },
           {
+            path: BACKUP_SCHEDULER_PATH,
+            content: renderPostgresScheduler({
+              stanza: s.scope,
+              configPath: backup.configPath,
+              settings: this.backupSettings,
+              restPort: p.port(member, 'rest', PATRONI_REST_PORT),
+              placement: p,
+            }),
+            mode: '0755',
+          },
+          {
             path: POST_BOOTSTRAP_PATH,
             content: renderPostBootstrap({
               database: s.database,
@@ -260,8 +290,11 @@ export class PatroniCluster extends Construct {
         },
         memoryMb,
         dependsOn: props.etcd.nodes.map((n) => n.name),
-        // Members talk to etcd's client port only (peer traffic is etcd's own).
-        connectsTo: props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
+        // Members talk to etcd's client port (peer traffic is etcd's own), and record backups in the Pushgateway.
+        connectsTo: [
+          ...props.etcd.nodes.map((n) => ({ node: n.name, port: 'client' })),
+          { node: PUSHGATEWAY_NODE, port: 'http' },
+        ],
         // Member i runs beside etcd member i where machines are shared: each
         // machine then holds one vote of each quorum, and losing one costs neither.
         ...(props.etcd.nodes[i] ? { host: props.etcd.nodes[i]!.name } : {}),
@@ -279,6 +312,7 @@ export class PatroniCluster extends Construct {
         monitorPassword: env[MONITOR_PASSWORD_ENV]!,
         image: checkPinned('postgres.patroni.exporterImage', props.exporterImage ?? IMAGES.postgresExporter),
         placement: p,
+        backups: postgresBackupSchedules(this.backupSettings),
       }),
     );
   }

@@ -1,4 +1,5 @@
 import { stringify } from 'ini';
+import { checkWeeklySchedule } from '../platform/schedule';
 import { ValidationError, checkInt } from '../platform/validation';
 
 /** Backup settings of the Postgres cluster (`postgres.backup`). */
@@ -13,6 +14,10 @@ export interface PostgresBackupProps {
   readonly retentionFull?: number;
   /** Differential backups kept per full backup. @default 7 */
   readonly retentionDiff?: number;
+  /** When full backups run on the leader: weekly cron in UTC (platform/schedule.ts). @default '0 3 * * 0' (Sundays, 03:00) */
+  readonly fullSchedule?: string;
+  /** When differential backups run; a minute both name runs the full only. @default '0 3 * * 1-6' (other days, 03:00) */
+  readonly differentialSchedule?: string;
 }
 
 export type BackupSettings = Required<PostgresBackupProps>;
@@ -26,6 +31,11 @@ export function resolveBackupSettings(props: PostgresBackupProps = {}): BackupSe
     }),
     retentionFull: checkInt('postgres.backup.retentionFull', props.retentionFull ?? 2, { min: 1, max: 100 }),
     retentionDiff: checkInt('postgres.backup.retentionDiff', props.retentionDiff ?? 7, { min: 1, max: 100 }),
+    fullSchedule: checkWeeklySchedule('postgres.backup.fullSchedule', props.fullSchedule ?? '0 3 * * 0').expression,
+    differentialSchedule: checkWeeklySchedule(
+      'postgres.backup.differentialSchedule',
+      props.differentialSchedule ?? '0 3 * * 1-6',
+    ).expression,
   };
 }
 

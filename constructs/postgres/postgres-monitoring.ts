@@ -1,7 +1,9 @@
 import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
-import type { ComponentMonitoring } from '../platform/monitoring-registry';
+import { backupOverdueRule } from '../platform/backup-status';
+import type { AlertRule, ComponentMonitoring } from '../platform/monitoring-registry';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import type { WeeklySchedule } from '../platform/schedule';
 
 const JOB = 'postgres';
 export const POSTGRES_EXPORTER_PORT = 9187;
@@ -16,6 +18,8 @@ export interface PostgresMonitoringInput {
   readonly monitorPassword: string;
   readonly image: ImageRef;
   readonly placement: Placement;
+  /** Scheduled base backups, for the overdue alert. @default none: no backup alert */
+  readonly backups?: readonly { readonly type: string; readonly schedule: WeeklySchedule }[];
 }
 
 /**
@@ -57,6 +61,33 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
   const walHeld = `max by (instance, slot_name) (pg_replication_slots_pg_wal_lsn_diff{${sel}, ${slots}})`;
   const retained = `${walHeld} ${onLeader}`;
   const oldestTx = `max by (instance, datname) (pg_stat_activity_max_tx_duration{${sel}})`;
+  // Only the leader archives (archive_mode on, not always). A segment is closed after archive_timeout when
+  // anything was written, so a leader that writes rows and archived nothing for 3 × that is lagging.
+  const archiveAge = `max by (instance) (pg_stat_archiver_last_archive_age{${sel}}) ${onLeader}`;
+  const rowsWritten = ['inserted', 'updated', 'deleted']
+    .map((t) => `sum by (instance) (increase(pg_stat_database_tup_${t}{${sel}}[10m]))`)
+    .join(' + ');
+  const archiveRules: AlertRule[] = [
+    {
+      alert: 'PostgresWalArchiveFailing',
+      expr: `increase(pg_stat_archiver_failed_count{${sel}}[10m]) > 0 and on (instance) increase(pg_stat_archiver_archived_count{${sel}}[10m]) == 0 ${onLeader}`,
+      for: '5m',
+      severity: 'critical',
+      summary: 'WAL archiving from {{ $labels.instance }} fails and nothing was archived for 10 minutes',
+      description:
+        'archive_command (pgbackrest archive-push) keeps failing: point-in-time recovery stops at the last archived segment, and unarchived WAL accumulates in pg_wal until the disk fills.',
+    },
+    {
+      alert: 'PostgresWalArchiveLagging',
+      expr: `(${archiveAge}) > on (instance) (3 * max by (instance) (pg_settings_archive_timeout_seconds{${sel}})) and on (instance) (${rowsWritten}) > 0`,
+      for: '5m',
+      severity: 'warning',
+      summary:
+        'The leader {{ $labels.instance }} last archived WAL {{ $value | humanizeDuration }} ago while rows are written',
+      description:
+        'Segments should ship within archive_timeout of a write. The archive lags: a loss of every member now costs more than the RPO the settings promise.',
+    },
+  ];
   return {
     component: 'postgres',
     jobs: [
@@ -114,6 +145,8 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
         description:
           'Long transactions block vacuum and hold back the xmin of every replica and slot. Find it in pg_stat_activity and end it if it is stuck.',
       },
+      ...archiveRules,
+      ...(input.backups?.length ? [backupOverdueRule('Postgres', 'postgres', input.backups)] : []),
     ],
     dashboard: buildDashboard({
       uid: 'dp-postgres',
@@ -170,6 +203,24 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
             timeseries('WAL retained by logical slots', 'bytes', [{ expr: retained, legend: '{{slot_name}}' }], {
               min: 0,
               thresholds: { warn: 536870912, critical: 1073741824 },
+            }),
+            timeseries(
+              'WAL archiving',
+              'short',
+              [
+                {
+                  expr: `sum by (instance) (increase(pg_stat_archiver_archived_count{${sel}}[5m]))`,
+                  legend: '{{instance}} archived',
+                },
+                {
+                  expr: `sum by (instance) (increase(pg_stat_archiver_failed_count{${sel}}[5m]))`,
+                  legend: '{{instance}} failed',
+                },
+              ],
+              { min: 0 },
+            ),
+            timeseries('Age of the last archived WAL (leader)', 's', [{ expr: archiveAge, legend: '{{instance}}' }], {
+              min: 0,
             }),
             timeseries(
               'Deadlocks',

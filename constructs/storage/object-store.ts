@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
-import { platformOf } from '../platform/context';
+import { monitoringOf, platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkBucketName, type BucketSpec, type S3Access } from '../platform/object-storage';
 import { PLATFORM_CA_PATH } from '../platform/tls';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import { renderBucketScript } from './bucket-job';
+import { storageMonitoring } from './storage-monitoring';
 
 export interface ObjectStorageProps {
   /**
@@ -16,12 +17,14 @@ export interface ObjectStorageProps {
   readonly buckets?: readonly BucketSpec[];
   /** Host port of the S3 API (127.0.0.1). @default 7070 */
   readonly apiHostPort?: number;
-  /** @default 256 */
+  /** Not measured here (no container runs): 200 leaves the default profile room for the backup monitoring. @default 200 */
   readonly memoryMb?: number;
   /** @default IMAGES.versitygw */
   readonly image?: ImageRef;
   /** Image of the bucket job: an AWS CLI v2 whose entrypoint is `aws`. @default IMAGES.awsCli */
   readonly clientImage?: ImageRef;
+  /** Image of the health prober (VersityGW has no metrics endpoint). @default IMAGES.blackboxExporter */
+  readonly proberImage?: ImageRef;
 }
 
 export const VERSITYGW_PORT = 7070;
@@ -122,11 +125,19 @@ export class ObjectStorage extends Construct {
           `https://127.0.0.1:${api}${HEALTH_PATH}`,
         ],
       },
-      memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 256, { min: 128 }),
+      memoryMb: checkInt('storage.memoryMb', props.memoryMb ?? 200, { min: 128 }),
       dependsOn: [],
     };
     this.nodes.push(server);
     platform.addNodes([server]);
+    monitoringOf(this).register(
+      storageMonitoring({
+        server: NAME,
+        healthUrl: `https://${p.host(NAME)}:${api}${HEALTH_PATH}`,
+        image: checkPinned('storage.proberImage', props.proberImage ?? IMAGES.blackboxExporter),
+        placement: p,
+      }),
+    );
   }
 
   /**

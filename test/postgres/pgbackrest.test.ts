@@ -20,7 +20,13 @@ const input = {
 
 describe('pgBackRest config', () => {
   it('defaults: archive_timeout 60 s, 2 full and 7 differential backups kept', () => {
-    expect(settings).toEqual({ archiveTimeoutSeconds: 60, retentionFull: 2, retentionDiff: 7 });
+    expect(settings).toEqual({
+      archiveTimeoutSeconds: 60,
+      retentionFull: 2,
+      retentionDiff: 7,
+      fullSchedule: '0 3 * * 0',
+      differentialSchedule: '0 3 * * 1-6',
+    });
   });
 
   it('renders one S3 repository under /<stanza>, path-style, with no key in the file', () => {
@@ -80,6 +86,8 @@ describe('backup settings validation', () => {
 
   it('accepts the bounds (negative control)', () => {
     expect(resolveBackupSettings({ archiveTimeoutSeconds: 10, retentionFull: 1, retentionDiff: 1 })).toEqual({
+      fullSchedule: '0 3 * * 0',
+      differentialSchedule: '0 3 * * 1-6',
       archiveTimeoutSeconds: 10,
       retentionFull: 1,
       retentionDiff: 1,

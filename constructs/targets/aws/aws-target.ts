@@ -151,9 +151,9 @@ export class AwsTarget extends Construct {
           region,
           secretArns: secrets.map((s) => s.arn),
           parameterArns: ids.map((s) => s.arn),
-          bucketArns: platform.buckets
+          buckets: platform.buckets
             .filter((b) => buckets.has(b.name) && machine.nodes.some((n) => b.users?.includes(n.name)))
-            .map((b) => buckets.get(b.name)!.arn),
+            .map((b) => ({ arn: buckets.get(b.name)!.arn, ...(b.prefix ? { prefix: b.prefix } : {}) })),
           finalSnapshot: settings.finalSnapshot,
           detailedMonitoring: settings.detailedMonitoring,
           bootDependencies: [...secrets, ...ids].map((v) => v.ready),

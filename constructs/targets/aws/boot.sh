@@ -115,7 +115,13 @@ wait_for_dependencies() {
 
 create_container() {
   local volume
-  retry 20 15 docker pull -q "$IMAGE" >/dev/null
+  if [[ -n ${DOCKERFILE:-} ]]; then
+    # The Dockerfile copies nothing in: its folder is context enough.
+    docker image inspect "$IMAGE" >/dev/null 2>&1 ||
+      retry 20 15 docker build -q -t "$IMAGE" -f "$DOCKERFILE" "$(dirname "$DOCKERFILE")" >/dev/null
+  else
+    retry 20 15 docker pull -q "$IMAGE" >/dev/null
+  fi
   for volume in ${VOLUMES:-}; do
     mkdir -p "$DATA_DIR/$NODE/$volume"
     # A named volume bound to the data disk: like Docker's own volumes, it is

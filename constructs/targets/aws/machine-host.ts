@@ -42,8 +42,8 @@ export interface MachineHostProps {
   readonly secretArns: readonly string[];
   /** ARNs of the SSM parameters holding the generated IDs the machine's nodes reference. */
   readonly parameterArns: readonly string[];
-  /** ARNs of the S3 buckets the machine's nodes use. */
-  readonly bucketArns: readonly string[];
+  /** The S3 buckets the machine's nodes use, each with the key prefix they are limited to. */
+  readonly buckets: readonly { readonly arn: string; readonly prefix?: string }[];
   /** Snapshot the data volume when it is destroyed. */
   readonly finalSnapshot: boolean;
   readonly detailedMonitoring: boolean;
@@ -218,14 +218,26 @@ function nodeStatements(props: MachineHostProps): Record<string, unknown>[] {
       Resource: props.parameterArns,
     });
   }
-  if (props.bucketArns.length > 0) {
+  if (props.buckets.length > 0) {
+    const whole = props.buckets.filter((b) => !b.prefix);
+    const scoped = props.buckets.filter((b) => b.prefix);
     statements.push(
-      { Sid: 'ListBuckets', Effect: 'Allow', Action: 's3:ListBucket', Resource: props.bucketArns },
+      ...(whole.length
+        ? [{ Sid: 'ListBuckets', Effect: 'Allow', Action: 's3:ListBucket', Resource: whole.map((b) => b.arn) }]
+        : []),
+      // A bucket shared by prefix: listing is allowed under the prefix only.
+      ...scoped.map((b, i) => ({
+        Sid: `ListPrefix${i + 1}`,
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: b.arn,
+        Condition: { StringLike: { 's3:prefix': [`${b.prefix}*`] } },
+      })),
       {
         Sid: 'UseObjects',
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        Resource: props.bucketArns.map((arn) => `${arn}/*`),
+        Resource: props.buckets.map((b) => `${b.arn}/${b.prefix ?? ''}*`),
       },
       {
         Sid: 'EncryptObjects',

@@ -20,7 +20,7 @@ export interface S3BucketsProps {
 /**
  * The platform's buckets on S3: private (all public access blocked, ACLs off),
  * encrypted with the platform key, versioned, TLS only, and old versions
- * expire. Bucket names are `<prefix>-<name>-` plus a suffix Terraform picks,
+ * expire; objects of a bucket with a retention expire after it. Bucket names are `<prefix>-<name>-` plus a suffix Terraform picks,
  * because S3 names are global.
  */
 export class S3Buckets extends Construct {
@@ -79,6 +79,17 @@ export class S3Buckets extends Construct {
               noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionDays }],
               abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
             },
+            // The retention of what the bucket holds (backups); the expired version is kept as noncurrent above.
+            ...(spec.expireAfterDays
+              ? [
+                  {
+                    id: 'expire-after-retention',
+                    status: 'Enabled',
+                    filter: [spec.prefix ? { prefix: spec.prefix } : {}],
+                    expiration: [{ days: spec.expireAfterDays }],
+                  },
+                ]
+              : []),
           ],
           dependsOn: [versioning],
         });

@@ -134,6 +134,8 @@ export function renderCloudConfig(input: CloudConfigInput): string {
           shellAssignments({
             NODE: node.name,
             IMAGE: imageName(node.image),
+            // A derived image (NodeSpec image.build) is built on the machine from its Dockerfile instead of pulled.
+            DOCKERFILE: node.image.build ? `${NODE_ROOT}/templates/${node.name}/Dockerfile` : '',
             VOLUMES: node.volumes.map((v) => v.name).join(' '),
             WAIT_FOR: (waitFor.get(node.name) ?? []).join(' '),
             ONE_SHOT: node.oneShot ? '1' : '0',
@@ -148,6 +150,9 @@ export function renderCloudConfig(input: CloudConfigInput): string {
         ...node.files.map((f) =>
           file(`${NODE_ROOT}/templates/${node.name}/files${f.path}`, f.content, f.mode ?? '0644'),
         ),
+        ...(node.image.build
+          ? [file(`${NODE_ROOT}/templates/${node.name}/Dockerfile`, node.image.build.dockerfile, '0644')]
+          : []),
       ]),
       file(`${NODE_ROOT}/bin/boot.sh`, BOOT_SCRIPT, '0755'),
     ],

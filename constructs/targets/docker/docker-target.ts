@@ -6,7 +6,10 @@ import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { TerraformOutput } from 'cdktf';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AssetType, TerraformAsset, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PlatformModel } from '../../platform/context';
 import { GENERATED_ID_BYTES, resolveIds } from '../../platform/generated-ids';
@@ -68,9 +71,16 @@ export class DockerTarget extends Construct {
     for (const node of platform.nodes) {
       const ref = imageName(node.image);
       if (!images.has(ref)) {
+        const id = `image-${ref.replace(/[^a-zA-Z0-9]+/g, '-')}`;
         images.set(
           ref,
-          new Image(this, `image-${ref.replace(/[^a-zA-Z0-9]+/g, '-')}`, { name: ref, keepLocally: true }),
+          new Image(this, id, {
+            name: ref,
+            keepLocally: true,
+            ...(node.image.build
+              ? { buildAttribute: { context: this.buildContext(id, node.image.build.dockerfile) } }
+              : {}),
+          }),
         );
       }
       containers.set(
@@ -106,6 +116,16 @@ export class DockerTarget extends Construct {
       description:
         'Generated passwords by secret name, for operators and the chaos workloads (terraform output -json secrets).',
     }).overrideLogicalId('secrets');
+  }
+
+  /**
+   * A build context holding only the Dockerfile, as a Terraform asset (copied
+   * under cdktf.out, named by its content's hash, so synth stays reproducible).
+   */
+  private buildContext(id: string, dockerfile: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'dp-image-'));
+    writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+    return new TerraformAsset(this, `${id}-context`, { path: dir, type: AssetType.DIRECTORY }).path;
   }
 
   private container(
