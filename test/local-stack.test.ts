@@ -86,7 +86,32 @@ describe('local stack', () => {
       '/etc/pgbackrest/pgbackrest.conf',
       '/etc/dataplatform/backup-scheduler.sh',
       '/etc/patroni/post-bootstrap.sh',
+      '/etc/dataplatform/tls/ca.crt',
     ]);
+  });
+
+  it("issues the platform CA and each declared server certificate with Terraform's tls provider", () => {
+    const ref = (type: string, attribute: string) => new RegExp(String.raw`^\$\{${type}\.[\w-]+\.${attribute}\}$`);
+    for (const c of containers) {
+      const ca = c.upload.find((u: { file: string }) => u.file === '/etc/dataplatform/tls/ca.crt');
+      expect(ca?.content, c.name).toMatch(ref('tls_self_signed_cert', 'cert_pem'));
+    }
+    expect(resources(tf, 'tls_self_signed_cert')).toEqual([
+      expect.objectContaining({ is_ca_certificate: true, allowed_uses: ['cert_signing', 'crl_signing'] }),
+    ]);
+    expect(stack.platform.certificates.map((c) => c.node)).toContain('versitygw');
+    for (const spec of stack.platform.certificates) {
+      const uploads = byName(spec.node).upload as { file: string; content: string }[];
+      expect(uploads.find((u) => u.file === spec.certPath)?.content).toMatch(
+        ref('tls_locally_signed_cert', 'cert_pem'),
+      );
+      expect(uploads.find((u) => u.file === spec.keyPath)?.content).toMatch(
+        ref('tls_private_key', 'private_key_pem_pkcs8'),
+      );
+    }
+    expect(resources(tf, 'tls_cert_request').map((r) => r.dns_names)).toEqual(
+      stack.platform.certificates.map((c) => [...c.hosts]),
+    );
   });
 
   it('exports the generated passwords only as a sensitive output, by secret name', () => {

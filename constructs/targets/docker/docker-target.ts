@@ -18,6 +18,7 @@ import type { NodeSpec } from '../../platform/node-spec';
 import { resolveSecrets } from '../../platform/secrets';
 import { manifestNode, type TopologyManifest } from '../../platform/topology';
 import { checkInt } from '../../platform/validation';
+import { DockerTls } from './docker-tls';
 
 export interface DockerTargetProps {
   readonly platform: PlatformModel;
@@ -64,6 +65,7 @@ export class DockerTarget extends Construct {
         (name) => ids.get(name)!.b64Url,
       );
 
+    const tls = new DockerTls(this, 'tls', { prefix, certificates: platform.certificates });
     const network = new Network(this, 'network', { name: `${prefix}-net`, driver: 'bridge' });
     const images = new Map<string, Image>();
     const containers = new Map<string, Container>();
@@ -91,6 +93,7 @@ export class DockerTarget extends Construct {
           network,
           volumeName: (v) => new Volume(this, `volume-${node.name}-${v}`, { name: `${prefix}-${node.name}-${v}` }).name,
           render,
+          tls,
           dependsOn: dependencies(platform.nodes, node).map((d) => containers.get(d)!),
           waitTimeout,
         }),
@@ -136,6 +139,7 @@ export class DockerTarget extends Construct {
       network: Network;
       volumeName: (volume: string) => string;
       render: (text: string) => string;
+      tls: DockerTls;
       dependsOn: Container[];
       waitTimeout: number;
     },
@@ -147,7 +151,10 @@ export class DockerTarget extends Construct {
       ...(node.entrypoint ? { entrypoint: [...node.entrypoint] } : {}),
       ...(node.command ? { command: [...node.command] } : {}),
       env: Object.entries(node.env).map(([k, v]) => `${k}=${ctx.render(v)}`),
-      upload: node.files.map((f) => ({ file: f.path, content: ctx.render(f.content), permissions: f.mode ?? '0644' })),
+      upload: [
+        ...node.files.map((f) => ({ file: f.path, content: ctx.render(f.content), permissions: f.mode ?? '0644' })),
+        ...ctx.tls.filesFor(node.name),
+      ],
       networksAdvanced: [{ name: ctx.network.name, aliases: [node.name] }],
       // Docker's embedded DNS forwards an unknown name upstream; where the upstream never answers (offline,
       // broken resolvers) a lookup of a dead member took 20 s and stalled Patroni's failover past its bound.
