@@ -201,11 +201,12 @@ export function recoveryTargetSettings(target: RestoreTarget): Record<string, st
  * recovery settings it writes are replaced by Patroni's (recoveryTargetSettings).
  */
 export function restoreArgs(stanza: string, configPath: string, target: RestoreTarget): string[] {
+  // pgBackRest refuses --target-action without a target (seen in the lab's whole-cluster-loss drill).
   const type =
     target.kind === 'time'
-      ? ['--type=time', `--target=${target.time.replace('T', ' ').replace(/Z$/, '+00')}`]
+      ? ['--type=time', `--target=${target.time.replace('T', ' ').replace(/Z$/, '+00')}`, '--target-action=promote']
       : target.kind === 'name'
-        ? ['--type=name', `--target=${target.name}`]
+        ? ['--type=name', `--target=${target.name}`, '--target-action=promote']
         : ['--type=default'];
-  return ['pgbackrest', `--config=${configPath}`, `--stanza=${stanza}`, ...type, '--target-action=promote', 'restore'];
+  return ['pgbackrest', `--config=${configPath}`, `--stanza=${stanza}`, ...type, 'restore'];
 }

@@ -79,6 +79,9 @@ describe('Patroni members archive WAL and can bootstrap from the backup', () => 
     expect(named.recovery_conf.recovery_target_name).toBe('before-migration');
     const latest = yml(dockerPlatform({ postgres: { restore: { latest: true } } })).bootstrap.pgbackrest;
     expect(latest.command).toContain('--type=default');
+    // pgBackRest refuses a target action without a target (the lab's whole-cluster-loss drill failed on it).
+    expect(latest.command).not.toContain('--target-action');
+    expect(named.command).toContain('--target-action=promote');
     expect(Object.keys(latest.recovery_conf)).not.toContain('recovery_target_time');
   });
 });
