@@ -135,7 +135,35 @@ export class LabBackups {
       return true;
     });
     this.log(`restore: cluster whole again ${((steadyAt - startedAt) / 1000).toFixed(1)} s after the start`);
+    await this.resnapshotConnectors();
     return { startedAt, writableAt, steadyAt };
+  }
+
+  /**
+   * A restored cluster never had the WAL the CDC connectors' offsets point at, so Debezium refuses to start
+   * (seen in the lab's drills). Stop each connector, clear its offsets, resume it: it snapshots afresh.
+   */
+  private async resnapshotConnectors(): Promise<void> {
+    const worker = this.manifest.nodes.find((n) => n.component === 'kafka-connect' && n.endpoints.rest);
+    if (!worker) return;
+    const rest = `http://${endpointOf(worker, 'rest')}`;
+    const call = async (method: string, path: string) => {
+      const res = await fetch(`${rest}${path}`, { method, signal: AbortSignal.timeout(30_000) });
+      if (!res.ok) throw new Error(`Connect ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+      return res;
+    };
+    for (const name of (await (await call('GET', '/connectors')).json()) as string[]) {
+      await call('PUT', `/connectors/${name}/stop`);
+      await this.until(`connector ${name} stopped`, 60, async () => {
+        const status = (await (await call('GET', `/connectors/${name}/status`)).json()) as {
+          connector: { state: string };
+        };
+        return status.connector.state === 'STOPPED';
+      });
+      await call('DELETE', `/connectors/${name}/offsets`);
+      await call('PUT', `/connectors/${name}/resume`);
+      this.log(`restore: connector ${name}'s offsets cleared; it snapshots the restored database afresh`);
+    }
   }
 
   /** patroni.yml as rendered with (or without) `postgres.restore`, secrets resolved. */
