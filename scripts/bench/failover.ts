@@ -12,11 +12,12 @@ import { runScenario } from '../chaos/runner';
 import { SCENARIOS } from '../chaos/scenarios';
 import { labTarget } from '../chaos/target';
 import { startLab, stopLab } from '../lab/runtime';
+import { POSTGRES_CORE } from './lab-groups';
 
 const runs = Number(process.argv[2] ?? 5);
 const GROUPS: Record<string, { components: string[]; scenarios: string[]; workload: string }> = {
   postgres: {
-    components: ['etcd', 'patroni', 'haproxy', 'pgbouncer'],
+    components: [...POSTGRES_CORE],
     scenarios: ['patroni-leader-crash', 'patroni-switchover'],
     workload: 'writes through PgBouncer, 4 clients',
   },

@@ -17,9 +17,10 @@ import { labTarget } from '../chaos/target';
 import { pgWrites, prepareTable, readRows } from '../chaos/workloads/pg-writes';
 import { startLab, stopLab } from '../lab/runtime';
 import { routedLeader } from '../ops/switchover';
+import { POSTGRES_CORE } from './lab-groups';
 
 const runs = Number(process.argv[2] ?? 10);
-const CORE = new Set(['etcd', 'patroni', 'haproxy', 'pgbouncer']);
+const CORE = new Set(POSTGRES_CORE);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
 
