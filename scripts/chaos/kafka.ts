@@ -1,5 +1,5 @@
 /** Kafka as the scenarios see it, through the brokers' host listeners in the manifest. */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { TopologyManifest } from '../../constructs/platform/topology';
 import { endpointOf, nodesOf } from './target';
 
@@ -85,4 +85,21 @@ export async function readTopic(manifest: TopologyManifest, topic: string, withi
     await consumer.disconnect();
   }
   return values;
+}
+
+/**
+ * Serving again, for Kafka scenarios: an acks=all write of a probe producer (no retries) is acknowledged.
+ * One producer per run, connected on first use; `close` before the scenario's rollback acts.
+ */
+export function acksAllProbe(manifest: TopologyManifest, topic: string) {
+  let probe: Producer | undefined;
+  return {
+    async recovered(): Promise<boolean> {
+      probe ??= kafkaClient(manifest, 'chaos-probe').producer({ retry: { retries: 0 } });
+      await probe.connect();
+      await probe.send({ topic, acks: -1, timeout: 2000, messages: [{ value: 'probe' }] });
+      return true;
+    },
+    close: async () => void (await probe?.disconnect()),
+  };
 }

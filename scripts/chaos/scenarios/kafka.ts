@@ -1,6 +1,5 @@
 /** Kafka scenarios: an acks=all producer must lose nothing when a broker or the controller dies. */
-import type { Producer } from 'kafkajs';
-import { brokerSetting, kafkaClient, leaders, withAdmin } from '../kafka';
+import { acksAllProbe, brokerSetting, leaders, withAdmin } from '../kafka';
 import { nodeNamed, nodesOf } from '../target';
 import type { ScenarioDefinition } from '../types';
 import { kafkaProduce, prepareTopic, readProduced } from '../workloads/kafka-produce';
@@ -25,7 +24,7 @@ function brokerCrash(victim: 'partitionLeader' | 'controller'): ScenarioDefiniti
       const node = nodeNamed(ctx.manifest, name);
       const run = `${this.name}-${Date.now()}`;
       const workload = kafkaProduce(ctx.manifest, TOPIC, run);
-      let probe: Producer | undefined;
+      const probe = acksAllProbe(ctx.manifest, TOPIC);
       return {
         rtoBoundSeconds: Math.ceil(sessionMs / 1000) + ELECTION_MARGIN,
         async steadyState() {
@@ -45,15 +44,9 @@ function brokerCrash(victim: 'partitionLeader' | 'controller'): ScenarioDefiniti
             at: Date.now(),
           };
         },
-        // Serving again: an acks=all write of a probe producer is acknowledged.
-        recovered: async () => {
-          probe ??= kafkaClient(ctx.manifest, 'chaos-probe').producer({ retry: { retries: 0 } });
-          await probe.connect();
-          await probe.send({ topic: TOPIC, acks: -1, timeout: 2000, messages: [{ value: 'probe' }] });
-          return true;
-        },
+        recovered: () => probe.recovered(),
         rollback: async () => {
-          await probe?.disconnect();
+          await probe.close();
           await ctx.driver.act('restart', node);
         },
         readback: () => readProduced(ctx.manifest, TOPIC, run),

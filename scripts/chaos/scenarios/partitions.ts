@@ -4,8 +4,7 @@
  * A lost network answers nothing, so these take timeouts, not refused connections.
  */
 import type { ManifestNode, TopologyManifest } from '../../../constructs/platform/topology';
-import type { Producer } from 'kafkajs';
-import { brokerSetting, kafkaClient, leaders, withAdmin } from '../kafka';
+import { acksAllProbe, brokerSetting, leaders, withAdmin } from '../kafka';
 import { clusterMembers, leaderOf, memberNode, patroniNodes, timings } from '../patroni';
 import { endpointOf, nodeNamed, nodesOf } from '../target';
 import type { Fault, Op, ScenarioDefinition } from '../types';
@@ -189,7 +188,7 @@ const kafkaLeaderIsolated: ScenarioDefinition = {
     const run = `${this.name}-${Date.now()}`;
     // Six senders: acks=all sends on the loaded two-core lab are slow, and the history needs enough of them.
     const workload = kafkaProduce(ctx.manifest, TOPIC, run, 6);
-    let probe: Producer | undefined;
+    const probe = acksAllProbe(ctx.manifest, TOPIC);
     return {
       rtoBoundSeconds: Math.ceil(sessionMs / 1000) + KAFKA_MARGIN,
       // Held past fencing and election, so writes flow to the new leader while the old one is still cut off.
@@ -211,15 +210,9 @@ const kafkaLeaderIsolated: ScenarioDefinition = {
           at: Date.now(),
         };
       },
-      // Serving again: an acks=all write of a probe producer is acknowledged.
-      recovered: async () => {
-        probe ??= kafkaClient(ctx.manifest, 'chaos-probe').producer({ retry: { retries: 0 } });
-        await probe.connect();
-        await probe.send({ topic: TOPIC, acks: -1, timeout: 2000, messages: [{ value: 'probe' }] });
-        return true;
-      },
+      recovered: () => probe.recovered(),
       rollback: async () => {
-        await probe?.disconnect();
+        await probe.close();
         await ctx.driver.act('connect', node);
       },
       readback: () => readProduced(ctx.manifest, TOPIC, run),
