@@ -44,7 +44,7 @@ let dependency: Server;
 let dependencyPort = 0;
 
 beforeAll(async () => {
-  dependency = createServer((socket) => socket.end());
+  dependency = createServer((socket) => socket.on('error', () => undefined).end());
   await new Promise<void>((resolve) => dependency.listen(0, '127.0.0.1', resolve));
   dependencyPort = (dependency.address() as { port: number }).port;
 });

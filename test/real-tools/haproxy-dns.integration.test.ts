@@ -35,7 +35,8 @@ class FakeMember {
   ) {
     this.role = role;
     this.rest = httpServer((req, res) => res.writeHead(req.url === `/${this.role}` ? 200 : 503).end());
-    this.pg = createServer((socket) => socket.end(this.name));
+    // HAProxy's checks close their connection at once, so a write may hit a closed socket (EPIPE).
+    this.pg = createServer((socket) => socket.on('error', () => undefined).end(this.name));
   }
   async listen() {
     await new Promise<void>((ok) => this.rest.listen(PORTS.rest, this.address, ok));
