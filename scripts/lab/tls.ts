@@ -44,7 +44,7 @@ export function issueLabTls(dir: string, specs: readonly CertificateSpec[]): Lab
   const certificates = specs.map((spec) => {
     const base = join(dir, spec.node);
     const ext = `${base}.ext`;
-    writeFileSync(ext, `subjectAltName=${subjectAltName(spec.hosts)}\nextendedKeyUsage=serverAuth\n`);
+    writeFileSync(ext, `subjectAltName=${subjectAltName(spec.hosts)}\nextendedKeyUsage=serverAuth,clientAuth\n`);
     openssl(['req', '-new', ...ecKey, '-subj', `/CN=${spec.node}`, '-keyout', `${base}.key`, '-out', `${base}.csr`]);
     openssl([
       ...['x509', '-req', '-in', `${base}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial'],

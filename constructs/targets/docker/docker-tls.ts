@@ -60,7 +60,7 @@ export class DockerTls extends Construct {
         caPrivateKeyPem: caKey.privateKeyPem,
         caCertPem: ca.certPem,
         validityPeriodHours: SERVER_VALIDITY_HOURS,
-        allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
+        allowedUses: ['digital_signature', 'key_encipherment', 'server_auth', 'client_auth'],
       });
       this.uploads.set(spec.node, [
         { file: spec.certPath, content: cert.certPem, permissions: '0644' },
