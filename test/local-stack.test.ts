@@ -112,6 +112,18 @@ describe('local stack', () => {
     expect(resources(tf, 'tls_cert_request').map((r) => r.dns_names)).toEqual(
       stack.platform.certificates.map((c) => [...c.hosts]),
     );
+    expect(resources(tf, 'tls_locally_signed_cert').map((r) => [r.validity_period_hours, r.allowed_uses])).toEqual(
+      stack.platform.certificates.map(() => [
+        365 * 24,
+        ['digital_signature', 'key_encipherment', 'server_auth', 'client_auth'],
+      ]),
+    );
+  });
+
+  it.each([3, 1000])('rejects docker.certificateValidityDays %i, naming the range', (days) => {
+    expect(() => new LocalStack(Testing.app(), 'local', { docker: { certificateValidityDays: days } })).toThrow(
+      `docker.certificateValidityDays must be an integer between 7 and 825 (got ${days})`,
+    );
   });
 
   it('exports the generated passwords only as a sensitive output, by secret name', () => {

@@ -6,6 +6,9 @@
  * its client certificate (TLS client auth, e.g. to etcd). Nothing here holds a key or a
  * certificate; components only declare what they serve and where the files go.
  */
+import { isIP } from 'node:net';
+import { checkInt } from './validation';
+
 export const PLATFORM_CA_PATH = '/etc/dataplatform/tls/ca.crt';
 
 export interface CertificateSpec {
@@ -16,4 +19,27 @@ export interface CertificateSpec {
   /** Paths inside the node (as in FileSpec) of the PEM certificate and its unencrypted PEM key. */
   readonly certPath: string;
   readonly keyPath: string;
+}
+
+/**
+ * How long a node certificate is valid, in days (the Docker and AWS targets'
+ * `certificateValidityDays`). Nothing renews one in place: a target issues new
+ * ones when a node is recreated, so a week is the shortest that outlives a
+ * maintenance window, and 825 days is the longest that Apple's TLS clients accept.
+ */
+export const CERTIFICATE_VALIDITY_DAYS = { default: 365, min: 7, max: 825 } as const;
+
+export function checkCertificateValidity(setting: string, days: number | undefined): number {
+  const { min, max } = CERTIFICATE_VALIDITY_DAYS;
+  return checkInt(setting, days ?? CERTIFICATE_VALIDITY_DAYS.default, { min, max });
+}
+
+/**
+ * A certificate's subjectAltName value (OpenSSL syntax): DNS for names; an
+ * address as IP and also as DNS, since pgBackRest 2.45 compares the host with
+ * DNS entries only (seen here: "unable to find hostname '127.0.0.1' in
+ * certificate … subject alternative names").
+ */
+export function subjectAltName(hosts: readonly string[]): string {
+  return hosts.map((h) => (isIP(h) ? `IP:${h},DNS:${h}` : `DNS:${h}`)).join(',');
 }

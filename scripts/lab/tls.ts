@@ -5,9 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type { CertificateSpec } from '../../constructs/platform/tls';
+import { subjectAltName, type CertificateSpec } from '../../constructs/platform/tls';
 
 export interface IssuedCertificate {
   readonly spec: CertificateSpec;
@@ -23,15 +22,6 @@ export interface LabTls {
 const DAYS = '7';
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
 const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/**
- * A subjectAltName value: DNS for names; an address as IP and also as DNS,
- * since pgBackRest 2.45 compares the host with DNS entries only (seen here:
- * "unable to find hostname '127.0.0.1' in certificate … subject alternative names").
- */
-export function subjectAltName(hosts: readonly string[]): string {
-  return hosts.map((h) => (isIP(h) ? `IP:${h},DNS:${h}` : `DNS:${h}`)).join(',');
-}
 
 export function issueLabTls(dir: string, specs: readonly CertificateSpec[]): LabTls {
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -345,6 +345,14 @@ describe('aws settings validation', () => {
       /aws.sizing.etcd.dataVolumeGb must be an integer between 1 and 16384 \(got 0\)/,
     ],
     [{ aws: { rootVolumeGb: 4 } }, /aws.rootVolumeGb must be an integer between 8 and 16384 \(got 4\)/],
+    [
+      { aws: { certificateValidityDays: 3 } },
+      /aws.certificateValidityDays must be an integer between 7 and 825 \(got 3\)/,
+    ],
+    [
+      { aws: { certificateValidityDays: 900 } },
+      /aws.certificateValidityDays must be an integer between 7 and 825 \(got 900\)/,
+    ],
   ])('rejects %j', (props, message) => {
     expect(() => awsStack(props as any)).toThrow(message);
   });

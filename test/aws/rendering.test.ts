@@ -189,6 +189,49 @@ describe('container spec and cloud-config', () => {
     expect(config.runcmd).toEqual([['/opt/dataplatform/bin/boot.sh']]);
   });
 
+  it('hands the boot script the CA and each node its certificate: paths, SANs, and read-only binds', () => {
+    const plain = service('exporter-1', 'exporter', { host: 'etcd-1' });
+    const cert = {
+      node: 'etcd-1',
+      hosts: ['etcd-1.dp.internal', '10.0.0.5'],
+      certPath: '/etc/etcd/tls/node.crt',
+      keyPath: '/etc/etcd/tls/node.key',
+    };
+    const text = renderCloudConfig({
+      machine: 'etcd-1',
+      region: 'eu-west-1',
+      nodes: [
+        { node, waitFor: [] },
+        { node: plain, waitFor: [] },
+      ],
+      secretIds: new Map(),
+      idParameters: new Map(),
+      tls: { caParameter: '/dp/tls/ca-arn', validityDays: 90, certificates: new Map([['etcd-1', cert]]) },
+    });
+    const files = Object.fromEntries(parse(text).write_files.map((f: any) => [f.path, f.content as string]));
+    expect(files['/etc/dataplatform/machine.env']).toContain(
+      "CA_PARAMETER='/dp/tls/ca-arn'\nCA_PATH='/etc/dataplatform/tls/ca.crt'\nCERT_DAYS='90'\n",
+    );
+    expect(files['/etc/dataplatform/nodes/etcd-1.env']).toContain(
+      "CERT_PATH='/etc/etcd/tls/node.crt'\nKEY_PATH='/etc/etcd/tls/node.key'\n" +
+        "CERT_SAN='DNS:etcd-1.dp.internal,IP:10.0.0.5,DNS:10.0.0.5'\n",
+    );
+    expect(files['/etc/dataplatform/nodes/exporter-1.env']).toContain("CERT_PATH=''\n");
+    const binds = (name: string) =>
+      JSON.parse(files[`/opt/dataplatform/templates/${name}/container.json`]!).HostConfig.Binds;
+    expect(binds('etcd-1')).toEqual(
+      expect.arrayContaining([
+        '/opt/dataplatform/rendered/etcd-1/files/etc/dataplatform/tls/ca.crt:/etc/dataplatform/tls/ca.crt:ro',
+        '/opt/dataplatform/rendered/etcd-1/files/etc/etcd/tls/node.crt:/etc/etcd/tls/node.crt:ro',
+        '/opt/dataplatform/rendered/etcd-1/files/etc/etcd/tls/node.key:/etc/etcd/tls/node.key:ro',
+      ]),
+    );
+    expect(binds('exporter-1')).toContain(
+      '/opt/dataplatform/rendered/exporter-1/files/etc/dataplatform/tls/ca.crt:/etc/dataplatform/tls/ca.crt:ro',
+    );
+    expect(binds('exporter-1').join()).not.toContain('node.key');
+  });
+
   it('starts services before jobs, each in platform order', () => {
     const job = service('init', 'etcd', { oneShot: true });
     expect(startOrder([job, node, service('b', 'b')]).map((n) => n.name)).toEqual(['etcd-1', 'b', 'init']);

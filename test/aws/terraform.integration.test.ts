@@ -1,12 +1,12 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terraformTarget } from '../../scripts/chaos/target';
 import { findTool, haveTools, scratch } from '../real-tools/tools';
 import { fullSynthAws } from './helpers';
+import { motoServer, startMoto, type Moto } from './moto';
 
 /**
  * Terraform itself on the synthesized aws stack: init from a local plugin mirror,
@@ -16,7 +16,6 @@ import { fullSynthAws } from './helpers';
  */
 
 const terraform = findTool('terraform');
-const motoServer = findTool('/opt/dataplatform/moto-venv/bin/moto_server', 'moto_server');
 /** A filesystem mirror holding registry.terraform.io/hashicorp/aws/<version> (terraform init -plugin-dir). */
 const PLUGIN_DIR = process.env.DP_TF_PLUGIN_DIR ?? '/opt/tf-plugins';
 
@@ -93,16 +92,6 @@ function describeChange(rc: ResourceChange): { action: string; attributes: strin
   return { action: actions.join('+'), attributes: changed.sort() };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 describe.runIf(
   haveTools(
     { terraform, moto_server: motoServer, [`hashicorp/aws ${awsVersion} in ${PLUGIN_DIR}`]: mirror },
@@ -111,7 +100,7 @@ describe.runIf(
   ),
 )('Terraform on the synthesized aws stack, applied on moto', () => {
   const dir = scratch('terraform-aws');
-  let moto: ChildProcess | undefined;
+  let moto: Moto | undefined;
   let endpoint = '';
   const env = {
     ...process.env,
@@ -185,31 +174,14 @@ describe.runIf(
   }
 
   beforeAll(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    // Its request log goes to a file: a pipe nobody reads while terraform runs would stall moto.
-    const log = openSync(join(dir, 'moto.log'), 'w');
-    moto = spawn(motoServer!, ['-H', '127.0.0.1', '-p', String(port)], {
-      env: { ...env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' }, // AmazonSSMManagedInstanceCore exists
-      stdio: ['ignore', log, log],
-    });
-    for (let i = 0; i < 60; i++) {
-      if (
-        await fetch(`${endpoint}/moto-api/`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i === 59) throw new Error(`moto_server did not answer on ${endpoint} within 30 s`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    moto = await startMoto(dir, env);
+    endpoint = moto.endpoint;
     writeStack(dir, stackJson);
     ok(['init', '-input=false', `-plugin-dir=${mirror}`]);
   }, 120_000);
 
   afterAll(() => {
-    moto?.kill(); // moto keeps everything in memory: stopping it leaves nothing behind
+    moto?.stop();
   });
 
   it('validates, and a broken reference fails validation (negative control)', () => {

@@ -16,6 +16,7 @@ import { ValidationError } from '../../platform/validation';
 import { connectionsOf, machineGrants, type HostOf } from './connectivity';
 import { AwsNetwork, AZ_COUNT } from './network';
 import { MachineHost } from './machine-host';
+import { PrivateCa } from './private-ca';
 import { S3Buckets } from './s3-buckets';
 import { machineSizing, resolveSettings, type AwsTargetProps } from './settings';
 import { SecretStore } from './secret-store';
@@ -84,6 +85,8 @@ export class AwsTarget extends Construct {
             noncurrentVersionDays: settings.noncurrentVersionDays,
           }).buckets
         : new Map();
+    const ca = platform.certificates.length > 0 ? new PrivateCa(this, 'ca', { prefix, partition }) : undefined;
+    const certificates = new Map(platform.certificates.map((c) => [c.node, c]));
     const machines = machinesOf(platform.nodes);
     const machineOf = new Map(machines.flatMap((m) => m.nodes.map((n) => [n.name, m.name] as const)));
     const fqdn = (name: string) => platform.placement.host(name);
@@ -123,6 +126,9 @@ export class AwsTarget extends Construct {
         })),
         secretIds: new Map(used.secrets.map((n, i) => [n, secrets[i]!.name])),
         idParameters: new Map(used.ids.map((n, i) => [n, ids[i]!.name])),
+        ...(ca
+          ? { tls: { caParameter: ca.parameter.name, validityDays: settings.certificateValidityDays, certificates } }
+          : {}),
       });
       const userData = encodeUserData(cloudConfig);
       const size = Buffer.from(userData, 'base64').length;
@@ -150,13 +156,22 @@ export class AwsTarget extends Construct {
           partition,
           region,
           secretArns: secrets.map((s) => s.arn),
-          parameterArns: ids.map((s) => s.arn),
+          parameterArns: [...ids.map((s) => s.arn), ...(ca ? [ca.parameter.arn] : [])],
+          ...(ca
+            ? {
+                ca: {
+                  arn: ca.arn,
+                  endEntityTemplateArn: ca.endEntityTemplateArn,
+                  issues: machine.nodes.some((n) => certificates.has(n.name)),
+                },
+              }
+            : {}),
           buckets: platform.buckets
             .filter((b) => buckets.has(b.name) && machine.nodes.some((n) => b.users?.includes(n.name)))
             .map((b) => ({ arn: buckets.get(b.name)!.arn, ...(b.prefix ? { prefix: b.prefix } : {}) })),
           finalSnapshot: settings.finalSnapshot,
           detailedMonitoring: settings.detailedMonitoring,
-          bootDependencies: [...secrets, ...ids].map((v) => v.ready),
+          bootDependencies: [...[...secrets, ...ids].map((v) => v.ready), ...(ca ? [ca.ready] : [])],
         }),
       );
     }

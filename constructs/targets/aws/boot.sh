@@ -9,7 +9,10 @@
 #   2. format the machine's EBS data volume if it is blank, and mount it (fstab, by UUID);
 #   3. render templates: placeholders become secrets (Secrets Manager) and
 #      generated IDs (SSM Parameter Store), fetched now, never stored in user data;
-#   4. per node, in the order of NODES (services, then one-shot jobs): wait
+#   4. fetch the platform CA's certificate (AWS Private CA) when the platform has one;
+#   5. per node, in the order of NODES (services, then one-shot jobs): make its
+#      TLS key here and have its certificate issued by the CA (the key never
+#      leaves the instance); wait
 #      until the ports it uses on the nodes it depends on accept TCP, create
 #      its container through the Docker Engine API (exec-form health checks,
 #      which `docker run --health-cmd` cannot express) and start it. A node
@@ -99,6 +102,45 @@ render_templates() {
   if grep -rqE '\{\{(secret|id):' "$ROOT/rendered"; then die "a placeholder was left unresolved"; fi
 }
 
+# The CA's certificate, once per boot: every node trusts it (CA_PATH).
+fetch_ca_certificate() {
+  [[ -n ${CA_PARAMETER:-} ]] || return 0
+  CA_ARN=$(retry 10 15 aws ssm get-parameter --region "$REGION" --name "$CA_PARAMETER" \
+    --query Parameter.Value --output text) || die "cannot read parameter $CA_PARAMETER"
+  retry 10 15 aws acm-pca get-certificate-authority-certificate --region "$REGION" \
+    --certificate-authority-arn "$CA_ARN" --query Certificate --output text >"$ROOT/rendered/ca.crt" ||
+    die "cannot read the certificate of CA $CA_ARN"
+}
+
+# The node's CA file, and its own key and certificate if it serves TLS (CERT_PATH):
+# a fresh key on every boot, signed by the CA with the node's names as SANs.
+issue_certificate() {
+  [[ -n ${CA_PARAMETER:-} ]] || return 0
+  local files=$ROOT/rendered/$NODE/files work arn
+  mkdir -p "$(dirname "$files$CA_PATH")"
+  cp "$ROOT/rendered/ca.crt" "$files$CA_PATH"
+  [[ -n ${CERT_PATH:-} ]] || return 0
+  work=$(mktemp -d)
+  mkdir -p "$(dirname "$files$CERT_PATH")" "$(dirname "$files$KEY_PATH")"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$NODE" \
+    -addext "subjectAltName=$CERT_SAN" -keyout "$files$KEY_PATH" -out "$work/csr.pem" 2>/dev/null ||
+    die "openssl could not make a key and request"
+  # Readable by the container's one server, whatever user its image runs it as (as on the Docker target).
+  chmod 644 "$files$KEY_PATH"
+  arn=$(retry 10 15 aws acm-pca issue-certificate --region "$REGION" --certificate-authority-arn "$CA_ARN" \
+    --csr "fileb://$work/csr.pem" --signing-algorithm SHA256WITHECDSA \
+    --template-arn "${CA_ARN%%:acm-pca:*}:acm-pca:::template/EndEntityCertificate/V1" \
+    --validity "Value=$CERT_DAYS,Type=DAYS" --query CertificateArn --output text) ||
+    die "CA $CA_ARN did not issue a certificate"
+  retry 10 15 aws acm-pca wait certificate-issued --region "$REGION" --certificate-authority-arn "$CA_ARN" \
+    --certificate-arn "$arn" || die "certificate $arn was not issued"
+  retry 10 15 aws acm-pca get-certificate --region "$REGION" --certificate-authority-arn "$CA_ARN" \
+    --certificate-arn "$arn" --query Certificate --output text >"$files$CERT_PATH" ||
+    die "cannot read certificate $arn"
+  rm -rf "$work"
+  log "certificate issued for $CERT_SAN"
+}
+
 wait_for_dependencies() {
   local target deadline=$((SECONDS + 1200))
   for target in ${WAIT_FOR:-}; do
@@ -158,6 +200,7 @@ start_node() {
   # shellcheck source=/dev/null
   source "$ENV_DIR/nodes/$NODE.env"
   : "${IMAGE:?}"
+  issue_certificate
   wait_for_dependencies
   create_container
   run
@@ -166,6 +209,7 @@ start_node() {
 install_docker
 mount_data_volume
 render_templates
+fetch_ca_certificate
 failed=()
 for node in $NODES; do
   start_node "$node" &

@@ -37,6 +37,10 @@ export const PRICES = {
   interfaceEndpointHour: 0.011,
   secretMonth: 0.4,
   kmsKeyMonth: 1,
+  /** AWS Private CA in general-purpose mode, per CA. */
+  privateCaMonth: 400,
+  /** General-purpose private certificates, each of the first 1,000 issued in a month. */
+  privateCertificate: 0.75,
   hostedZoneMonth: 0.5,
   /** Standard-resolution metric alarm. */
   alarmMonth: 0.1,
@@ -50,7 +54,7 @@ export const PRICES = {
 } as const;
 
 /** Usage the stack cannot tell: traffic and stored bytes. */
-export const USAGE = { natGb: 100, flowLogGb: 5, s3Gb: 50, crossAzGb: 200 } as const;
+export const USAGE = { natGb: 100, flowLogGb: 5, s3Gb: 50, crossAzGb: 200, certificates: 40 } as const;
 
 export interface CostLine {
   readonly item: string;
@@ -88,6 +92,7 @@ export function estimateMonthlyCost(tf: { resource: Resources }): CostLine[] {
   const keys = all('aws_kms_key').length;
   const zones = all('aws_route53_zone').length;
   const alarms = all('aws_cloudwatch_metric_alarm').length;
+  const cas = all('aws_acmpca_certificate_authority').length;
   const detailed = instances.filter((i) => i.monitoring === true).length;
   const lines: CostLine[] = [
     {
@@ -125,6 +130,17 @@ export function estimateMonthlyCost(tf: { resource: Resources }): CostLine[] {
         zones * PRICES.hostedZoneMonth +
         alarms * PRICES.alarmMonth,
     },
+    ...(cas > 0
+      ? [
+          {
+            item: 'AWS Private CA',
+            detail:
+              `${cas} CA × $${PRICES.privateCaMonth}, ${USAGE.certificates} node certificates a month ` +
+              `(one per node and boot) × $${PRICES.privateCertificate}`,
+            monthly: cas * PRICES.privateCaMonth + USAGE.certificates * PRICES.privateCertificate,
+          },
+        ]
+      : []),
     ...(detailed > 0
       ? [
           {

@@ -42,6 +42,8 @@ export interface MachineHostProps {
   readonly secretArns: readonly string[];
   /** ARNs of the SSM parameters holding the generated IDs the machine's nodes reference. */
   readonly parameterArns: readonly string[];
+  /** The private CA its nodes' certificates come from (see private-ca.ts). @default none: the platform declares no certificate */
+  readonly ca?: { readonly arn: string; readonly endEntityTemplateArn: string; readonly issues: boolean };
   /** The S3 buckets the machine's nodes use, each with the key prefix they are limited to. */
   readonly buckets: readonly { readonly arn: string; readonly prefix?: string }[];
   /** Snapshot the data volume when it is destroyed. */
@@ -217,6 +219,27 @@ function nodeStatements(props: MachineHostProps): Record<string, unknown>[] {
       Action: 'ssm:GetParameter',
       Resource: props.parameterArns,
     });
+  }
+  if (props.ca) {
+    statements.push({
+      Sid: 'PlatformCaCertificate',
+      Effect: 'Allow',
+      Action: 'acm-pca:GetCertificateAuthorityCertificate',
+      Resource: props.ca.arn,
+    });
+  }
+  if (props.ca?.issues) {
+    statements.push(
+      // Only end-entity certificates: a machine can never make itself a CA.
+      {
+        Sid: 'IssueNodeCertificates',
+        Effect: 'Allow',
+        Action: 'acm-pca:IssueCertificate',
+        Resource: props.ca.arn,
+        Condition: { StringEquals: { 'acm-pca:TemplateArn': props.ca.endEntityTemplateArn } },
+      },
+      { Sid: 'ReadNodeCertificates', Effect: 'Allow', Action: 'acm-pca:GetCertificate', Resource: props.ca.arn },
+    );
   }
   if (props.buckets.length > 0) {
     const whole = props.buckets.filter((b) => !b.prefix);

@@ -1,5 +1,6 @@
 import type { NodeSpec } from '../../platform/node-spec';
 import type { PlatformModel } from '../../platform/context';
+import { checkCertificateValidity } from '../../platform/tls';
 import { ValidationError, checkInt } from '../../platform/validation';
 import { AZ_COUNT } from './network';
 import type { NodeSizing } from './machine-host';
@@ -52,6 +53,8 @@ export interface AwsTargetProps {
   readonly detailedMonitoring?: boolean;
   /** Snapshot each data volume when it is destroyed. @default true */
   readonly finalSnapshot?: boolean;
+  /** Days each node certificate is valid (see platform/tls.ts); a machine gets new ones at every boot. @default 365 */
+  readonly certificateValidityDays?: number;
 }
 
 /** Burstable types by memory (MiB), smallest first: the default for nodes without a sizing. */
@@ -164,5 +167,6 @@ export function resolveSettings(props: AwsTargetProps) {
     noncurrentVersionDays: checkInt('aws.noncurrentVersionDays', props.noncurrentVersionDays ?? 30, { min: 1 }),
     finalSnapshot: props.finalSnapshot ?? true,
     detailedMonitoring: props.detailedMonitoring ?? false,
+    certificateValidityDays: checkCertificateValidity('aws.certificateValidityDays', props.certificateValidityDays),
   };
 }

@@ -5,6 +5,7 @@ import { idsIn } from '../../platform/generated-ids';
 import { imageName } from '../../platform/images';
 import type { NodeSpec } from '../../platform/node-spec';
 import { secretsIn } from '../../platform/secrets';
+import { PLATFORM_CA_PATH, subjectAltName, type CertificateSpec } from '../../platform/tls';
 
 /** Where the boot script keeps templates and rendered files on the instance. */
 export const NODE_ROOT = '/opt/dataplatform';
@@ -24,9 +25,10 @@ const NS_PER_SECOND = 1_000_000_000;
  * The Docker Engine API `POST /containers/create` body for a node: the same
  * image, command, env, files, volumes, health check and memory limit as the
  * Docker target, on the host's network. Env values may hold placeholders,
- * which the boot script substitutes on the instance.
+ * which the boot script substitutes on the instance. `tlsFiles` are the paths
+ * of the CA and certificate files the boot script writes beside the rendered files.
  */
-export function containerSpec(node: NodeSpec): Record<string, unknown> {
+export function containerSpec(node: NodeSpec, tlsFiles: readonly string[] = []): Record<string, unknown> {
   const h = node.health;
   return {
     Image: imageName(node.image),
@@ -53,7 +55,9 @@ export function containerSpec(node: NodeSpec): Record<string, unknown> {
       RestartPolicy: { Name: node.oneShot ? 'no' : 'unless-stopped' },
       Memory: node.memoryMb * 1024 * 1024,
       Binds: [
-        ...node.files.map((f) => `${NODE_ROOT}/rendered/${node.name}/files${f.path}:${f.path}:ro`),
+        ...[...node.files.map((f) => f.path), ...tlsFiles].map(
+          (path) => `${NODE_ROOT}/rendered/${node.name}/files${path}:${path}:ro`,
+        ),
         ...(node.hostAccess?.mounts ?? []).map((m) => `${m.hostPath}:${m.path}:ro`),
       ],
       ...(node.hostAccess?.privileged ? { Privileged: true } : {}),
@@ -82,6 +86,18 @@ export interface CloudConfigInput {
   readonly secretIds: ReadonlyMap<string, string>;
   /** SSM parameter name per generated ID the machine's nodes reference. */
   readonly idParameters: ReadonlyMap<string, string>;
+  /**
+   * The platform CA (see private-ca.ts): every node gets its certificate, and the
+   * nodes in `certificates` a key and certificate issued at boot.
+   * @default none: the platform declares no certificate
+   */
+  readonly tls?: {
+    /** SSM parameter holding the CA's ARN. */
+    readonly caParameter: string;
+    readonly validityDays: number;
+    /** Per node name, its certificate. */
+    readonly certificates: ReadonlyMap<string, CertificateSpec>;
+  };
 }
 
 /** Names of the secrets and generated IDs the nodes' container specs and files reference. */
@@ -121,6 +137,14 @@ export function renderCloudConfig(input: CloudConfigInput): string {
     SECRETS: pairs(used.secrets, input.secretIds),
     IDS: pairs(used.ids, input.idParameters),
     NODES: nodes.map((n) => n.name).join(' '),
+    CA_PARAMETER: input.tls?.caParameter ?? '',
+    CA_PATH: PLATFORM_CA_PATH,
+    CERT_DAYS: String(input.tls?.validityDays ?? ''),
+  };
+  const certificate = (node: NodeSpec) => input.tls?.certificates.get(node.name);
+  const tlsFiles = (node: NodeSpec) => {
+    const cert = certificate(node);
+    return input.tls ? [PLATFORM_CA_PATH, ...(cert ? [cert.certPath, cert.keyPath] : [])] : [];
   };
   const file = (path: string, content: string, permissions: string) => ({ path, permissions, content });
   const config = {
@@ -139,12 +163,15 @@ export function renderCloudConfig(input: CloudConfigInput): string {
             VOLUMES: node.volumes.map((v) => v.name).join(' '),
             WAIT_FOR: (waitFor.get(node.name) ?? []).join(' '),
             ONE_SHOT: node.oneShot ? '1' : '0',
+            CERT_PATH: certificate(node)?.certPath ?? '',
+            KEY_PATH: certificate(node)?.keyPath ?? '',
+            CERT_SAN: certificate(node) ? subjectAltName(certificate(node)!.hosts) : '',
           }),
           '0600',
         ),
         file(
           `${NODE_ROOT}/templates/${node.name}/container.json`,
-          `${JSON.stringify(containerSpec(node), null, 1)}\n`,
+          `${JSON.stringify(containerSpec(node, tlsFiles(node)), null, 1)}\n`,
           '0600',
         ),
         ...node.files.map((f) =>

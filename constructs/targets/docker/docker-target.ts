@@ -17,6 +17,7 @@ import { imageName } from '../../platform/images';
 import type { NodeSpec } from '../../platform/node-spec';
 import { resolveSecrets } from '../../platform/secrets';
 import { manifestNode, type TopologyManifest } from '../../platform/topology';
+import { checkCertificateValidity } from '../../platform/tls';
 import { checkInt } from '../../platform/validation';
 import { DockerTls } from './docker-tls';
 
@@ -26,6 +27,8 @@ export interface DockerTargetProps {
   readonly prefix?: string;
   /** Seconds Terraform waits for a container to report healthy. @default 300 */
   readonly waitTimeoutSeconds?: number;
+  /** Days each node certificate is valid (see platform/tls.ts). @default 365 */
+  readonly certificateValidityDays?: number;
 }
 
 /** Address every published port binds to: nothing is reachable from outside the Docker host. */
@@ -65,7 +68,11 @@ export class DockerTarget extends Construct {
         (name) => ids.get(name)!.b64Url,
       );
 
-    const tls = new DockerTls(this, 'tls', { prefix, certificates: platform.certificates });
+    const tls = new DockerTls(this, 'tls', {
+      prefix,
+      certificates: platform.certificates,
+      validityDays: checkCertificateValidity('docker.certificateValidityDays', props.certificateValidityDays),
+    });
     const network = new Network(this, 'network', { name: `${prefix}-net`, driver: 'bridge' });
     const images = new Map<string, Image>();
     const containers = new Map<string, Container>();

@@ -22,7 +22,6 @@ export interface TlsUpload {
 }
 
 const CA_VALIDITY_HOURS = 10 * 365 * 24;
-const SERVER_VALIDITY_HOURS = 2 * 365 * 24;
 const key = (scope: Construct, id: string) => new PrivateKey(scope, id, { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
 
 export class DockerTls extends Construct {
@@ -32,7 +31,11 @@ export class DockerTls extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { readonly prefix: string; readonly certificates: readonly CertificateSpec[] },
+    props: {
+      readonly prefix: string;
+      readonly certificates: readonly CertificateSpec[];
+      readonly validityDays: number;
+    },
   ) {
     super(scope, id);
     new TlsProvider(this, 'tls');
@@ -59,7 +62,7 @@ export class DockerTls extends Construct {
         certRequestPem: request.certRequestPem,
         caPrivateKeyPem: caKey.privateKeyPem,
         caCertPem: ca.certPem,
-        validityPeriodHours: SERVER_VALIDITY_HOURS,
+        validityPeriodHours: props.validityDays * 24,
         allowedUses: ['digital_signature', 'key_encipherment', 'server_auth', 'client_auth'],
       });
       this.uploads.set(spec.node, [
