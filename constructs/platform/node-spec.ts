@@ -29,6 +29,19 @@ export interface PortSpec {
   readonly hostPort?: number;
   /** @default 'tcp' */
   readonly protocol?: 'tcp' | 'udp';
+  /**
+   * Why this port speaks plaintext, when it does (e.g. a server that has no TLS).
+   * The topology manifest shows it, the AWS target refuses it unless the stack
+   * allows it (aws.allowPlaintext), and the lab checks that every other port
+   * completes a TLS handshake with the platform CA.
+   * @default none: the port speaks TLS
+   */
+  readonly plaintext?: string;
+  /**
+   * How a client starts TLS on the port: 'postgres' asks first with Postgres's SSLRequest.
+   * @default TLS from the first byte
+   */
+  readonly handshake?: 'postgres';
 }
 
 export interface VolumeSpec {

@@ -21,8 +21,17 @@ export interface ManifestNode {
    * and container (several nodes may share an instance, each in its container).
    */
   readonly handle: { readonly container?: string; readonly instanceId?: string; readonly pid?: number };
-  /** Per named port: `internal` is how other nodes reach it, `published` how the operator's machine does. */
-  readonly endpoints: Readonly<Record<string, { readonly internal: string; readonly published?: string }>>;
+  /**
+   * Per named port: `internal` is how other nodes reach it, `published` how the operator's
+   * machine does, and `plaintext` why it speaks no TLS if it does not (PortSpec.plaintext).
+   */
+  readonly endpoints: Readonly<Record<string, ManifestEndpoint>>;
+}
+
+export interface ManifestEndpoint {
+  readonly internal: string;
+  readonly published?: string;
+  readonly plaintext?: string;
 }
 
 export function manifestNode(
@@ -41,7 +50,10 @@ export function manifestNode(
       node.ports.map((port) => {
         const internal = `${placement.host(node.name)}:${port.port}`;
         const published = publishHost && port.hostPort !== undefined ? `${publishHost}:${port.hostPort}` : undefined;
-        return [port.name, published ? { internal, published } : { internal }];
+        return [
+          port.name,
+          { internal, ...(published ? { published } : {}), ...(port.plaintext ? { plaintext: port.plaintext } : {}) },
+        ];
       }),
     ),
   };

@@ -16,6 +16,7 @@ import { ValidationError } from '../../platform/validation';
 import { connectionsOf, machineGrants, type HostOf } from './connectivity';
 import { AwsNetwork, AZ_COUNT } from './network';
 import { MachineHost } from './machine-host';
+import { checkPlaintextPorts } from './plaintext-ports';
 import { PrivateCa } from './private-ca';
 import { S3Buckets } from './s3-buckets';
 import { machineSizing, resolveSettings, type AwsTargetProps } from './settings';
@@ -51,6 +52,8 @@ export class AwsTarget extends Construct {
         );
       }
     }
+
+    checkPlaintextPorts(platform.nodes, settings.allowPlaintext);
 
     const partition = new DataAwsPartition(this, 'partition').partition;
     const account = new DataAwsCallerIdentity(this, 'account').accountId;

@@ -53,6 +53,12 @@ export interface AwsTargetProps {
   readonly detailedMonitoring?: boolean;
   /** Snapshot each data volume when it is destroyed. @default true */
   readonly finalSnapshot?: boolean;
+  /**
+   * Plaintext ports allowed on AWS, as `<component or node>:<port name>`; any other
+   * port without TLS (see PortSpec.plaintext) fails synth.
+   * @default none
+   */
+  readonly allowPlaintext?: readonly string[];
   /** Days each node certificate is valid (see platform/tls.ts); a machine gets new ones at every boot. @default 365 */
   readonly certificateValidityDays?: number;
 }
@@ -167,6 +173,7 @@ export function resolveSettings(props: AwsTargetProps) {
     noncurrentVersionDays: checkInt('aws.noncurrentVersionDays', props.noncurrentVersionDays ?? 30, { min: 1 }),
     finalSnapshot: props.finalSnapshot ?? true,
     detailedMonitoring: props.detailedMonitoring ?? false,
+    allowPlaintext: props.allowPlaintext ?? [],
     certificateValidityDays: checkCertificateValidity('aws.certificateValidityDays', props.certificateValidityDays),
   };
 }
