@@ -8,7 +8,7 @@ import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
 import { issueLabTls } from '../../scripts/lab/tls';
 import { dockerPlatform, file, node } from '../helpers';
-import { asPostgres, findTool, haveTools, run, scratch, start } from './tools';
+import { asPostgres, findTool, haveTools, placeTls, run, scratch, start } from './tools';
 
 const tools = {
   haproxy: findTool('haproxy', '/usr/sbin/haproxy'),
@@ -117,16 +117,8 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
     let log = '';
 
     beforeAll(async () => {
-      // The certificate the lab would issue it, at the rendered paths.
-      const tls = issueLabTls(join(dir, 'issued'), lab.certificates.filter((c) => c.node === 'pgbouncer'));
-      const issued = tls.certificates[0]!;
-      const files = [
-        ...pooler.files,
-        { path: PLATFORM_CA_PATH, content: tls.caCert },
-        { path: issued.spec.certPath, content: issued.cert },
-        { path: issued.spec.keyPath, content: issued.key },
-      ];
-      for (const f of files) {
+      placeTls(lab, ['pgbouncer']);
+      for (const f of pooler.files) {
         const path = lab.placement.path('pgbouncer', f.path);
         run(['mkdir', '-p', path.replace(/\/[^/]+$/, '')]);
         writeFileSync(path, f.content.replace('{{secret:postgres-app}}', 'test-password'));
