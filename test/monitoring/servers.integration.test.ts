@@ -41,6 +41,8 @@ describe.runIf(haveTools(tools))('Prometheus and Alertmanager run on the lab-ren
   const children: ReturnType<typeof start>[] = [];
 
   beforeAll(() => {
+    // Prometheus loads the CA its HTTPS jobs (Patroni's) check targets against.
+    placeTls(lab, ['prometheus']);
     for (const n of servers) {
       for (const f of n.files) {
         const path = lab.placement.path(n.name, f.path);
