@@ -163,6 +163,9 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
       data_dir: `${input.volumePath}/pgroot/data`,
       ...(input.binDir ? { bin_dir: input.binDir } : {}),
       pgpass: `${input.volumePath}/pgpass`,
+      // Patroni's own session to its server goes through the socket: over TCP it would ask for
+      // 'localhost', a name no certificate here carries (seen in the lab: verify-full refused it).
+      use_unix_socket: true,
       // A new replica's base backup otherwise waits for a spread checkpoint on the leader,
       // which right after bootstrap takes most of checkpoint_timeout (seen in the lab: 88 s).
       basebackup: [{ checkpoint: 'fast' }],

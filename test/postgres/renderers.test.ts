@@ -87,7 +87,8 @@ describe('renderPatroniYaml', () => {
     expect(tcp).toContain('hostssl replication replicator 0.0.0.0/0 scram-sha-256');
   });
 
-  it("checks the server's certificate and name on Patroni's own connections", () => {
+  it("checks the server's certificate and name on Patroni's own connections; its local one takes the socket", () => {
+    expect(cfg.postgresql.use_unix_socket).toBe(true);
     for (const user of Object.values(cfg.postgresql.authentication)) {
       expect(user).toMatchObject({ sslmode: 'verify-full', sslrootcert: '/tls/ca.crt' });
     }
