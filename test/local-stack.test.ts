@@ -87,7 +87,11 @@ describe('local stack', () => {
       '/etc/dataplatform/backup-scheduler.sh',
       '/etc/patroni/post-bootstrap.sh',
       '/etc/dataplatform/tls/ca.crt',
+      '/etc/patroni/tls/server.crt',
+      '/etc/patroni/tls/server.key',
     ]);
+    // Postgres refuses a key others can read; the upload is root-owned 0644, so the start makes it postgres' 0600.
+    expect(patroni.command.at(-1)).toMatch(/chown postgres:postgres \S+ \/etc\/patroni\/tls\/server\.key && .*chmod 0600 \/etc\/patroni\/tls\/server\.key/);
   });
 
   it("issues the platform CA and each declared server certificate with Terraform's tls provider", () => {
@@ -109,8 +113,10 @@ describe('local stack', () => {
         ref('tls_private_key', 'private_key_pem_pkcs8'),
       );
     }
-    expect(resources(tf, 'tls_cert_request').map((r) => r.dns_names)).toEqual(
-      stack.platform.certificates.map((c) => [...c.hosts]),
+    // Terraform's JSON lists resources by name, not in declaration order.
+    const sorted = (names: unknown[][]) => names.map((n) => JSON.stringify(n)).sort();
+    expect(sorted(resources(tf, 'tls_cert_request').map((r) => r.dns_names as unknown[]))).toEqual(
+      sorted(stack.platform.certificates.map((c) => [...c.hosts])),
     );
     expect(resources(tf, 'tls_locally_signed_cert').map((r) => [r.validity_period_hours, r.allowed_uses])).toEqual(
       stack.platform.certificates.map(() => [
@@ -118,6 +124,8 @@ describe('local stack', () => {
         ['digital_signature', 'key_encipherment', 'server_auth', 'client_auth'],
       ]),
     );
+    // A member's certificate also names HAProxy, which passes Postgres' TLS through to it.
+    expect(stack.platform.certificates.find((c) => c.node === 'patroni-1')?.hosts).toEqual(['patroni-1', 'haproxy']);
   });
 
   it.each([3, 1000])('rejects docker.certificateValidityDays %i, naming the range', (days) => {

@@ -51,6 +51,8 @@ export interface PostgresConnectorInput {
   readonly database: string;
   readonly user: string;
   readonly passwordEnv: string;
+  /** Worker env var naming the platform CA file (its path differs per worker in the lab). */
+  readonly caFileEnv: string;
   readonly topicPrefix: string;
   /** A Patroni permanent slot: it survives failover, and the connector never creates or drops it. */
   readonly slot: string;
@@ -75,6 +77,9 @@ export function postgresConnector(input: PostgresConnectorInput): ConnectorConfi
     'database.dbname': input.database,
     'database.user': input.user,
     'database.password': envReference(input.passwordEnv),
+    // pgjdbc checks the member's certificate (HAProxy passes it through) and that it names the endpoint's host.
+    'database.sslmode': 'verify-full',
+    'database.sslrootcert': envReference(input.caFileEnv),
     'topic.prefix': input.topicPrefix,
     'plugin.name': 'pgoutput',
     'slot.name': input.slot,

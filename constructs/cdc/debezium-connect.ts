@@ -16,6 +16,7 @@ import {
   renderRegisterScript,
 } from './connect-config';
 import { mongoConnector, postgresConnector, type ConnectorConfig } from './connectors';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 
 export interface DebeziumConnectConstructProps {
   /** The cdc settings as given (worker count, memory, image…)… */
@@ -30,6 +31,8 @@ export interface DebeziumConnectConstructProps {
 
 /** Env vars of the workers that Connect's EnvVarConfigProvider hands to the connectors. */
 export const CONNECTOR_PASSWORD_ENV = { postgres: 'CDC_POSTGRES_PASSWORD', mongo: 'CDC_MONGO_PASSWORD' } as const;
+/** Env var holding the platform CA's path in the worker, for connectors that check a server certificate. */
+export const CONNECT_CA_FILE_ENV = 'PLATFORM_CA_FILE';
 
 const CONFIG_PATH = '/etc/kafka-connect/connect-distributed.properties';
 const CONNECTORS_DIR = '/etc/kafka-connect/connectors';
@@ -89,6 +92,7 @@ export class DebeziumConnect extends Construct {
         database: patroni.database,
         user: s.postgres.user,
         passwordEnv: CONNECTOR_PASSWORD_ENV.postgres,
+        caFileEnv: CONNECT_CA_FILE_ENV,
         topicPrefix: s.postgres.topicPrefix,
         slot: s.postgres.slot,
         publication: s.postgres.publication,
@@ -134,7 +138,7 @@ export class DebeziumConnect extends Construct {
       image,
       // The image's entrypoint runs any command other than `start` as given: Connect on our file.
       command: [`${KAFKA_HOME}/bin/connect-distributed.sh`, CONFIG_PATH],
-      env,
+      env: { ...env, [CONNECT_CA_FILE_ENV]: p.path(name, PLATFORM_CA_PATH) },
       files: [
         {
           path: CONFIG_PATH,

@@ -13,6 +13,8 @@ export interface PrometheusConfigInput {
   readonly evaluationIntervalSeconds: number;
   /** Folder the rule files are in, as Prometheus sees it. */
   readonly rulesDir: string;
+  /** The platform CA, as Prometheus sees it: HTTPS jobs check their targets against it. */
+  readonly caFile: string;
   readonly alertmanager: Endpoint;
 }
 
@@ -38,6 +40,7 @@ export function renderPrometheusYml(input: PrometheusConfigInput): string {
         job_name: job.job,
         metrics_path: job.metricsPath ?? '/metrics',
         ...(job.params ? { params: job.params } : {}),
+        ...(job.https ? { scheme: 'https', tls_config: { ca_file: input.caFile } } : {}),
         static_configs: job.targets.map((t) => {
           const node = input.nodes.find((n) => n.name === t.node);
           if (!node) {

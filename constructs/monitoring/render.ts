@@ -4,6 +4,7 @@ import { renderAlertmanagerYml, type AlertmanagerConfigInput } from './alertmana
 import { GRAFANA_PATHS, dashboardJson, renderDashboardProvider, renderGrafanaDatasources } from './grafana-config';
 import { overviewDashboard } from './overview-dashboard';
 import { renderPrometheusYml, renderRuleFile } from './prometheus-config';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 import type { ComponentMonitoring } from '../platform/monitoring-registry';
 
 /** Standard container paths of the monitoring servers; targets place them with `placement.path`. */
@@ -56,6 +57,7 @@ export function renderMonitoringFiles(input: MonitoringRenderInput): MonitoringF
       scrapeIntervalSeconds: input.scrapeIntervalSeconds,
       evaluationIntervalSeconds: input.scrapeIntervalSeconds,
       rulesDir: p.path('prometheus', PROMETHEUS_PATHS.rules),
+      caFile: p.path('prometheus', PLATFORM_CA_PATH),
       alertmanager: endpoint('alertmanager'),
     }),
     // A component may register only scrape jobs and a dashboard (the Pushgateway): no empty rule file.

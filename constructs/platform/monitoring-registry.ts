@@ -33,6 +33,8 @@ export interface ScrapeJob {
   readonly metricsPath?: string;
   /** Query parameters of the scrape. @default none */
   readonly params?: Readonly<Record<string, readonly string[]>>;
+  /** Scrape over HTTPS, checking each target's certificate and name against the platform CA. @default false (HTTP) */
+  readonly https?: boolean;
 }
 
 export interface ScrapeTarget {

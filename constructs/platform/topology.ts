@@ -10,6 +10,11 @@ export interface TopologyManifest {
   readonly version: 1;
   readonly target: 'docker' | 'aws' | 'lab';
   readonly nodes: readonly ManifestNode[];
+  /**
+   * PEM certificate of the deployment's CA (public): clients check the servers' certificates against it.
+   * @default absent: the target issued none, and TLS clients cannot verify (they fail rather than trust any server)
+   */
+  readonly caCert?: string;
 }
 
 export interface ManifestNode {

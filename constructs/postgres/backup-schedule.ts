@@ -39,6 +39,10 @@ export interface PostgresSchedulerInput {
   readonly settings: BackupSettings;
   /** Patroni's REST port inside the member: `/primary` answers 200 on the leader only. */
   readonly restPort: number;
+  /** The name the member's REST certificate carries; curl resolves it to loopback. */
+  readonly restHost: string;
+  /** The platform CA, as the member sees it. */
+  readonly caPath: string;
   readonly placement: Placement;
 }
 
@@ -55,7 +59,10 @@ export function renderPostgresScheduler(input: PostgresSchedulerInput): string {
       command: ['pgbackrest', `--config=${input.configPath}`, `--stanza=${input.stanza}`, `--type=${b.type}`, 'backup'],
       pushUrl: backupPushUrl(p, 'postgres', b.type),
     })),
-    onlyIf: ['curl', '-fsS', '-o', '/dev/null', `http://127.0.0.1:${input.restPort}/primary`],
+    onlyIf: [
+      ...['curl', '-fsS', '-o', '/dev/null', '--cacert', input.caPath],
+      ...['--resolve', `${input.restHost}:${input.restPort}:127.0.0.1`, `https://${input.restHost}:${input.restPort}/primary`],
+    ],
     // A full backup of a large cluster takes hours; a run longer than a day is stuck.
     timeoutSeconds: 86400,
     heartbeatFile: BACKUP_HEARTBEAT,

@@ -25,6 +25,8 @@ export interface HaproxyConfigInput {
   readonly dnsResolver?: string;
   /** Seconds between checks; a member is marked down after 2 failures. */
   readonly checkIntervalSeconds: number;
+  /** CA the members' REST certificates are checked against (the checks speak HTTPS). */
+  readonly caFile: string;
 }
 
 /** ms between checks of a server in transition (after one result that differs from its state). */
@@ -46,8 +48,12 @@ export const HAPROXY_LEADER_PATH = '/leader';
 export function renderHaproxyCfg(input: HaproxyConfigInput): string {
   // IPv4 first: Docker networks and the VPC here have no IPv6, so an AAAA miss would only add a lookup.
   const resolvers = input.dnsResolver ? ' resolvers platformdns resolve-prefer ipv4' : '';
+  // Postgres traffic stays TCP pass-through (clients do TLS with the member); the checks are HTTPS, and
+  // the certificate must name the member.
+  const tls = (host: string) => ` check-ssl verify required ca-file ${input.caFile} check-sni ${host} verifyhost ${host}`;
   const servers = input.members.map(
-    (m) => `    server ${m.name} ${m.postgres.host}:${m.postgres.port} check port ${m.restPort}${resolvers}`,
+    (m) =>
+      `    server ${m.name} ${m.postgres.host}:${m.postgres.port} check port ${m.restPort}${tls(m.postgres.host)}${resolvers}`,
   );
   const backend = (name: string, port: number, path: string, extra: string[] = []) => [
     `listen ${name}`,

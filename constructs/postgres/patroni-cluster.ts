@@ -43,6 +43,7 @@ import {
   type RestoreTarget,
 } from './pgbackrest-config';
 import { shellLine } from '../platform/shell-words';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 
 export interface PatroniClusterProps {
   /**
@@ -87,7 +88,11 @@ export interface PatroniClusterProps {
   readonly appUser?: string;
   /** Permanent logical slots (for CDC). @default one `pgoutput` slot named `debezium` on the application database */
   readonly logicalSlots?: readonly LogicalSlot[];
-  /** Directory of the Postgres binaries. @default found on PATH, as in the Spilo image */
+  /**
+   * Directory of the Postgres binaries. The image's PATH has Debian's pg_wrapper shims, which pick a
+   * version by their own rules; Patroni should run the server's own.
+   * @default '/usr/lib/postgresql/17/bin', the image's Postgres
+   */
   readonly binDir?: string;
   /** Host port of member 1's REST API; member n publishes restHostPortBase + n - 1. @default 8008 */
   readonly restHostPortBase?: number;
@@ -103,6 +108,12 @@ const VOLUME = '/home/postgres/pgdata';
 const CONFIG_PATH = '/etc/patroni/patroni.yml';
 const POST_BOOTSTRAP_PATH = '/etc/patroni/post-bootstrap.sh';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const TLS_CERT = '/etc/patroni/tls/server.crt';
+const TLS_KEY = '/etc/patroni/tls/server.key';
+/** User for the REST API's unsafe methods (POST /switchover, PATCH /config, …). */
+export const PATRONI_REST_USER = 'patroni';
+/** The platform secret holding that user's password. */
+export const PATRONI_REST_SECRET = 'patroni-rest';
 
 /** Resolved settings, exposed for the chaos scripts' recovery bounds and the tests. */
 export interface PatroniSettings extends PatroniDcsSettings {
@@ -121,9 +132,16 @@ export interface PatroniClusterConstructProps extends PatroniClusterProps {
   readonly backup?: PostgresBackupProps;
   /** `postgres.restore`. @default none: a new cluster starts empty */
   readonly restore?: PostgresRestoreProps;
+  /**
+   * Other names clients reach Postgres by, added to every member's certificate: a TCP router in
+   * front (HAProxy) passes the member's certificate through, and clients check it against the router's name.
+   * @default none
+   */
+  readonly clientHosts?: readonly string[];
 }
 
-const AS_POSTGRES = 'setpriv --reuid=postgres --regid=postgres --init-groups';
+// setpriv keeps HOME=/root, which postgres cannot read: libpq then fails probing ~/.postgresql once TLS is on.
+const AS_POSTGRES = 'setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/home/postgres';
 
 /** Where pgbackrest.conf is on every member; the backup and restore commands pass it too. */
 export const PGBACKREST_CONFIG_PATH = '/etc/pgbackrest/pgbackrest.conf';
@@ -168,6 +186,7 @@ export class PatroniCluster extends Construct {
       [PATRONI_PASSWORD_ENV.superuser]: secret('postgres-superuser', 'Postgres superuser (postgres)'),
       [PATRONI_PASSWORD_ENV.replication]: secret('postgres-replication', 'Postgres streaming replication role'),
       [PATRONI_PASSWORD_ENV.rewind]: secret('postgres-rewind', 'Postgres pg_rewind role'),
+      [PATRONI_PASSWORD_ENV.rest]: secret(PATRONI_REST_SECRET, `Patroni REST API user (${PATRONI_REST_USER})`),
       [APP_PASSWORD_ENV]: secret('postgres-app', `Postgres application role (${s.appUser})`),
       ...(props.cdc ? { [CDC_PASSWORD_ENV]: secret('postgres-cdc', `Postgres CDC role (${props.cdc.user})`) } : {}),
       [MONITOR_PASSWORD_ENV]: secret('postgres-monitor', `Postgres monitoring role (${MONITOR_USER})`),
@@ -215,6 +234,20 @@ export class PatroniCluster extends Construct {
       };
     };
 
+    const tlsPaths = (member: string) => ({
+      certPath: p.path(member, TLS_CERT),
+      keyPath: p.path(member, TLS_KEY),
+      caPath: p.path(member, PLATFORM_CA_PATH),
+    });
+    for (const member of members) {
+      platform.certificate({
+        node: member,
+        hosts: [...new Set([p.host(member), ...(props.clientHosts ?? [])])],
+        certPath: TLS_CERT,
+        keyPath: TLS_KEY,
+      });
+    }
+
     this.nodes = members.map((member, i) => {
       const backup = backupFiles(member);
       return {
@@ -228,7 +261,8 @@ export class PatroniCluster extends Construct {
         command: [
           '/bin/sh',
           '-c',
-          `chown postgres:postgres ${VOLUME} && chmod 0700 ${VOLUME} && ` +
+          // Postgres refuses a key others can read; the target may upload it root-owned and world-readable.
+          `chown postgres:postgres ${VOLUME} ${TLS_KEY} && chmod 0700 ${VOLUME} && chmod 0600 ${TLS_KEY} && ` +
             `{ ${AS_POSTGRES} bash ${BACKUP_SCHEDULER_PATH} & } && exec ${AS_POSTGRES} patroni ${CONFIG_PATH}`,
         ],
         env,
@@ -243,8 +277,10 @@ export class PatroniCluster extends Construct {
               users: { superuser: 'postgres', replication: 'replicator', rewind: 'rewind_user' },
               volumePath: p.path(member, VOLUME),
               postBootstrapPath: p.path(member, POST_BOOTSTRAP_PATH),
-              ...(props.binDir ? { binDir: props.binDir } : {}),
+              binDir: props.binDir ?? '/usr/lib/postgresql/17/bin',
               memoryMb,
+              tls: tlsPaths(member),
+              restUser: PATRONI_REST_USER,
               placement: p,
               backup: {
                 archive: archiveParameters(s.scope, backup.configPath, this.backupSettings),
@@ -262,6 +298,8 @@ export class PatroniCluster extends Construct {
               configPath: backup.configPath,
               settings: this.backupSettings,
               restPort: p.port(member, 'rest', PATRONI_REST_PORT),
+              restHost: p.host(member),
+              caPath: tlsPaths(member).caPath,
               placement: p,
             }),
             mode: '0755',
@@ -283,9 +321,19 @@ export class PatroniCluster extends Construct {
         ],
         volumes: [{ name: 'pgdata', path: VOLUME }],
         stateful: true,
-        // /health answers 200 while Postgres runs, on the leader and on replicas alike.
+        // /health answers 200 while Postgres runs, on the leader and on replicas alike. The certificate
+        // names the member, so curl resolves that name to loopback and checks it against the CA.
         health: {
-          test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${PATRONI_REST_PORT}/health`],
+          test: [
+            'CMD',
+            'curl',
+            '-fsS',
+            '--cacert',
+            PLATFORM_CA_PATH,
+            '--resolve',
+            `${p.host(member)}:${PATRONI_REST_PORT}:127.0.0.1`,
+            `https://${p.host(member)}:${PATRONI_REST_PORT}/health`,
+          ],
           startPeriodSeconds: 60,
         },
         memoryMb,

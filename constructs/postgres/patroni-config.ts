@@ -48,6 +48,16 @@ export interface PatroniConfigInput {
   readonly placement: Placement;
   /** WAL archiving and, when restoring, the bootstrap from the backup. @default no archiving, initdb */
   readonly backup?: PatroniBackup;
+  readonly tls: PatroniTls;
+  /** User for the REST API's unsafe methods; its password comes from PATRONI_RESTAPI_PASSWORD. */
+  readonly restUser: string;
+}
+
+/** The member's certificate (server, and client towards the other members), and the platform CA, as paths in the member. */
+export interface PatroniTls {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly caPath: string;
 }
 
 export interface PatroniBackup {
@@ -72,13 +82,18 @@ export const PATRONI_PASSWORD_ENV = {
   superuser: 'PATRONI_SUPERUSER_PASSWORD',
   replication: 'PATRONI_REPLICATION_PASSWORD',
   rewind: 'PATRONI_REWIND_PASSWORD',
+  /** Patroni reads restapi.authentication.password from it, patronictl too (it reads the same file). */
+  rest: 'PATRONI_RESTAPI_PASSWORD',
 } as const;
 
 /** Env var the post-bootstrap script reads the application role's password from. */
 export const APP_PASSWORD_ENV = 'APP_DB_PASSWORD';
 
 export function renderPatroniYaml(input: PatroniConfigInput): string {
-  const { placement: p, member, dcs, users } = input;
+  const { placement: p, member, dcs, users, tls } = input;
+  // libpq on every connection Patroni makes (replication, rewind, its own superuser session) checks
+  // the server's certificate and name; the socket connections ignore these.
+  const verify = { sslmode: 'verify-full', sslrootcert: tls.caPath };
   const restore = input.backup?.restore;
   const pgPort = p.port(member, 'postgres', PG_PORT);
   const restPort = p.port(member, 'rest', PATRONI_REST_PORT);
@@ -88,7 +103,13 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
     restapi: {
       listen: `${p.bindHost}:${restPort}`,
       connect_address: `${p.host(member)}:${restPort}`,
+      certfile: tls.certPath,
+      keyfile: tls.keyPath,
+      // GETs stay open (HAProxy's checks, Prometheus); unsafe methods need the user.
+      authentication: { username: input.restUser },
     },
+    // patronictl and the members' calls to each other check the REST API's certificate.
+    ctl: { cacert: tls.caPath, certfile: tls.certPath, keyfile: tls.keyPath },
     etcd3: { hosts: input.etcd.map(endpointString) },
     bootstrap: {
       dcs: {
@@ -142,29 +163,41 @@ export function renderPatroniYaml(input: PatroniConfigInput): string {
       data_dir: `${input.volumePath}/pgroot/data`,
       ...(input.binDir ? { bin_dir: input.binDir } : {}),
       pgpass: `${input.volumePath}/pgpass`,
+      // Patroni's own session to its server goes through the socket: over TCP it would ask for
+      // 'localhost', a name no certificate here carries (seen in the lab: verify-full refused it).
+      use_unix_socket: true,
       // A new replica's base backup otherwise waits for a spread checkpoint on the leader,
       // which right after bootstrap takes most of checkpoint_timeout (seen in the lab: 88 s).
       basebackup: [{ checkpoint: 'fast' }],
       authentication: {
-        superuser: { username: users.superuser },
-        replication: { username: users.replication },
-        rewind: { username: users.rewind },
+        superuser: { username: users.superuser, ...verify },
+        replication: { username: users.replication, ...verify },
+        rewind: { username: users.rewind, ...verify },
       },
       // Postgres' own guidance: shared_buffers a quarter of the memory; the rest is for
       // backends and the page cache, which effective_cache_size tells the planner about.
       parameters: {
         unix_socket_directories: input.volumePath,
+        ssl: 'on',
+        ssl_cert_file: tls.certPath,
+        ssl_key_file: tls.keyPath,
+        ssl_min_protocol_version: 'TLSv1.2',
         shared_buffers: `${Math.floor(input.memoryMb / 4)}MB`,
         effective_cache_size: `${Math.floor(input.memoryMb / 2)}MB`,
         // Local, not in the DCS: archive_command names this member's config path, which differs in the lab.
         ...input.backup?.archive,
       },
+      // First match wins: TCP without TLS is refused before any password is asked for.
       pg_hba: [
         'local all all peer',
-        `host replication ${users.replication} 0.0.0.0/0 scram-sha-256`,
-        `host replication ${users.replication} ::/0 scram-sha-256`,
-        'host all all 0.0.0.0/0 scram-sha-256',
-        'host all all ::/0 scram-sha-256',
+        'hostnossl all all 0.0.0.0/0 reject',
+        'hostnossl all all ::/0 reject',
+        'hostnossl replication all 0.0.0.0/0 reject',
+        'hostnossl replication all ::/0 reject',
+        `hostssl replication ${users.replication} 0.0.0.0/0 scram-sha-256`,
+        `hostssl replication ${users.replication} ::/0 scram-sha-256`,
+        'hostssl all all 0.0.0.0/0 scram-sha-256',
+        'hostssl all all ::/0 scram-sha-256',
       ],
     },
   });

@@ -66,7 +66,15 @@ export function patroniMonitoring(input: PatroniMonitoringInput): ComponentMonit
   }
   return {
     component: 'patroni',
-    jobs: [{ job: JOB, exporter: 'patroni-4.0', targets: input.members.map((m) => ({ node: m.name, port: 'rest' })) }],
+    jobs: [
+      {
+        job: JOB,
+        exporter: 'patroni-4.0',
+        // /metrics is on the REST API, which speaks HTTPS only.
+        https: true,
+        targets: input.members.map((m) => ({ node: m.name, port: 'rest' })),
+      },
+    ],
     rules,
     dashboard: buildDashboard({
       uid: 'dp-patroni',

@@ -20,6 +20,8 @@ export interface PgbouncerConfigInput {
   readonly statsUsers?: readonly string[];
   /** Users allowed every admin console command (PAUSE, RESUME). @default none */
   readonly adminUsers?: readonly string[];
+  /** PgBouncer's certificate towards clients, and the CA the servers' certificates are checked against. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 /** Client-facing database names: `<db>_rw` follows the leader, `<db>_ro` is spread over replicas. */
@@ -54,6 +56,12 @@ export function renderPgbouncerIni(input: PgbouncerConfigInput): string {
       server_check_delay: 5,
       server_login_retry: 1,
       ignore_startup_parameters: 'extra_float_digits',
+      // Clients must speak TLS; towards Postgres (through HAProxy) the member's certificate must name the route's host.
+      client_tls_sslmode: 'require',
+      client_tls_cert_file: input.tls.certFile,
+      client_tls_key_file: input.tls.keyFile,
+      server_tls_sslmode: 'verify-full',
+      server_tls_ca_file: input.tls.caFile,
       ...(input.statsUsers?.length ? { stats_users: input.statsUsers.join(', ') } : {}),
       ...(input.adminUsers?.length ? { admin_users: input.adminUsers.join(', ') } : {}),
     },

@@ -2,6 +2,7 @@ import { buildDashboard, stat, timeseries } from '../monitoring/dashboard-kit';
 import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 
 const JOB = 'pgbouncer';
 export const PGBOUNCER_EXPORTER_PORT = 9127;
@@ -34,7 +35,7 @@ export function pgbouncerMonitoring(input: PgbouncerMonitoringInput): ComponentM
     command: [`--web.listen-address=${p.bindHost}:${port}`],
     // From the environment, so the password stays out of the process list.
     env: {
-      PGBOUNCER_EXPORTER_CONNECTION_STRING: `postgres://${PGBOUNCER_STATS_USER}:${input.statsPassword}@${host}:${poolerPort}/pgbouncer?sslmode=disable`,
+      PGBOUNCER_EXPORTER_CONNECTION_STRING: `postgres://${PGBOUNCER_STATS_USER}:${input.statsPassword}@${host}:${poolerPort}/pgbouncer?sslmode=verify-full&sslrootcert=${p.path(name, PLATFORM_CA_PATH)}`,
     },
     files: [],
     ports: [{ name: 'metrics', port }],

@@ -4,6 +4,7 @@ import { OPS_HOST } from '../platform/hosts';
 import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { S3Access } from '../platform/object-storage';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 import { checkInt, checkPinned } from '../platform/validation';
 import type { EtcdCluster } from './etcd-cluster';
 import type { CdcBootstrap } from './patroni-config';
@@ -67,6 +68,8 @@ export interface PostgresHaProps {
 
 const HAPROXY_CFG = '/usr/local/etc/haproxy/haproxy.cfg';
 const PGBOUNCER_DIR = '/etc/pgbouncer';
+const PGBOUNCER_CERT = `${PGBOUNCER_DIR}/tls/server.crt`;
+const PGBOUNCER_KEY = `${PGBOUNCER_DIR}/tls/server.key`;
 
 /**
  * Highly available Postgres: Patroni members, HAProxy routing on Patroni's REST
@@ -93,8 +96,10 @@ export class PostgresHa extends Construct {
     super(scope, id);
     const platform = platformOf(this);
     const p = platform.placement;
+    const router = 'haproxy';
     this.patroni = new PatroniCluster(this, 'patroni', {
       ...props.patroni,
+      clientHosts: [p.host(router)],
       etcd: props.etcd,
       objectStore: props.objectStore,
       ...(props.backup ? { backup: props.backup } : {}),
@@ -103,7 +108,6 @@ export class PostgresHa extends Construct {
     });
 
     const h = props.haproxy ?? {};
-    const router = 'haproxy';
     const ports = {
       primary: p.port(router, 'primary', HAPROXY_PORTS.primary),
       replicas: p.port(router, 'replicas', HAPROXY_PORTS.replicas),
@@ -134,6 +138,7 @@ export class PostgresHa extends Construct {
               max: 30,
             }),
             ...(p.dnsResolver ? { dnsResolver: p.dnsResolver } : {}),
+            caFile: p.path(router, PLATFORM_CA_PATH),
           }),
         },
       ],
@@ -170,6 +175,7 @@ export class PostgresHa extends Construct {
       name: 'pgbouncer-admin',
       description: `PgBouncer admin console user (${PGBOUNCER_ADMIN_USER}), for PAUSE/RESUME during a switchover`,
     });
+    platform.certificate({ node: pooler, hosts: [p.host(pooler)], certPath: PGBOUNCER_CERT, keyPath: PGBOUNCER_KEY });
     this.pgbouncer = {
       name: pooler,
       component: 'pgbouncer',
@@ -192,6 +198,11 @@ export class PostgresHa extends Construct {
             poolSize: checkInt('postgres.pgbouncer.poolSize', b.poolSize ?? 20, { min: 1, max: s.maxConnections }),
             statsUsers: [PGBOUNCER_STATS_USER],
             adminUsers: [PGBOUNCER_ADMIN_USER],
+            tls: {
+              certFile: p.path(pooler, PGBOUNCER_CERT),
+              keyFile: p.path(pooler, PGBOUNCER_KEY),
+              caFile: p.path(pooler, PLATFORM_CA_PATH),
+            },
           }),
         },
         {

@@ -4,6 +4,7 @@ import type { AlertRule, ComponentMonitoring } from '../platform/monitoring-regi
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import type { WeeklySchedule } from '../platform/schedule';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 
 const JOB = 'postgres';
 export const POSTGRES_EXPORTER_PORT = 9187;
@@ -39,7 +40,8 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
       image: input.image,
       command: [`--web.listen-address=${p.bindHost}:${port}`],
       env: {
-        DATA_SOURCE_URI: `${m.postgres.host}:${m.postgres.port}/postgres?sslmode=disable`,
+        // lib/pq checks the member's certificate and name against the platform CA.
+        DATA_SOURCE_URI: `${m.postgres.host}:${m.postgres.port}/postgres?sslmode=verify-full&sslrootcert=${p.path(name, PLATFORM_CA_PATH)}`,
         DATA_SOURCE_USER: MONITOR_USER,
         DATA_SOURCE_PASS: input.monitorPassword,
       },

@@ -14,7 +14,7 @@ import { App } from 'cdktf';
 import { Kafka, logLevel } from 'kafkajs';
 import { PROFILES, type Profile } from '../../constructs/profiles';
 import { LocalStack } from '../../stacks/local-stack';
-import { endpointOf, hostPort, labTarget, nodeNamed, nodesOf } from '../chaos/target';
+import { endpointOf, labTarget, nodeNamed, nodesOf, tlsEndpoint } from '../chaos/target';
 import { pgWrites } from '../chaos/workloads/pg-writes';
 import { startLab, stopLab } from '../lab/runtime';
 import { LAB_TOOLS } from '../lab/tools';
@@ -73,7 +73,7 @@ try {
   const pgbouncer = nodesOf(manifest, 'pgbouncer')[0]!;
   const writes = pgWrites({
     target: {
-      ...hostPort(endpointOf(pgbouncer, 'pgbouncer')),
+      ...tlsEndpoint(manifest, pgbouncer, 'pgbouncer'),
       database: 'app_rw',
       user: 'app',
       password: target.secrets['postgres-app']!,

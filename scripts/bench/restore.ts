@@ -10,7 +10,7 @@
 import { mkdtempSync } from 'node:fs';
 import pg from 'pg';
 import { argv } from 'zx';
-import { endpointOf, hostPort, labTarget, nodeNamed } from '../chaos/target';
+import { labTarget, nodeNamed, tlsEndpoint } from '../chaos/target';
 import { LabBackups } from '../ops/pg-backup-lab';
 import { readState, startLab, stopLab } from '../lab/runtime';
 
@@ -28,10 +28,9 @@ try {
     include: (n) => ['patroni', 'versitygw', 'pgbackrest', 'haproxy'].includes(n.spec.component),
   });
   const s = lab.plan.platform.postgres.patroni.settings;
-  const { host, port } = hostPort(endpointOf(nodeNamed(labTarget(root).manifest, 'haproxy'), 'primary'));
+  const { manifest } = labTarget(root);
   const c = new pg.Client({
-    host,
-    port,
+    ...tlsEndpoint(manifest, nodeNamed(manifest, 'haproxy'), 'primary'),
     database: s.database,
     user: s.appUser,
     password: lab.values.secrets['postgres-app'],

@@ -1,6 +1,68 @@
 /** Patroni's REST API as the scenarios see it: cluster state and live DCS settings. */
+import { request } from 'node:https';
 import type { ManifestNode, TopologyManifest } from '../../constructs/platform/topology';
-import { endpointOf } from './target';
+import { PATRONI_REST_SECRET, PATRONI_REST_USER } from '../../constructs/postgres/patroni-cluster';
+import { tlsEndpoint } from './target';
+
+/** Basic auth for the REST API's unsafe methods (POST /switchover, PATCH /config, …). */
+export interface RestCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export function restCredentials(secrets: Readonly<Record<string, string>>): RestCredentials {
+  const password = secrets[PATRONI_REST_SECRET];
+  if (!password) throw new Error(`no '${PATRONI_REST_SECRET}' secret: Patroni's unsafe REST methods need it`);
+  return { username: PATRONI_REST_USER, password };
+}
+
+export interface RestOptions {
+  /** @default 'GET' */
+  readonly method?: string;
+  readonly body?: string;
+  /** @default none: GETs need none */
+  readonly auth?: RestCredentials;
+  /** @default 2000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * One call to a member's REST API, which speaks HTTPS only: the certificate is checked
+ * against the manifest's CA and the member's name. Resolves with any status; rejects when
+ * no answer came (refused, TLS failure, timeout).
+ */
+export function patroniRest(
+  manifest: TopologyManifest,
+  node: ManifestNode,
+  path: string,
+  opts: RestOptions = {},
+): Promise<{ status: number; body: string }> {
+  const { host, port, ssl } = tlsEndpoint(manifest, node, 'rest');
+  const timeout = opts.timeoutMs ?? 2000;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        ...ssl,
+        ...(opts.auth ? { auth: `${opts.auth.username}:${opts.auth.password}` } : {}),
+        timeout,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error(`${node.name} ${path}: no answer within ${timeout} ms`)));
+    req.once('error', reject);
+    req.end(opts.body);
+  });
+}
 
 export interface PatroniMember {
   readonly name: string;
@@ -23,10 +85,10 @@ export function patroniNodes(manifest: TopologyManifest): ManifestNode[] {
   return nodes;
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return (await res.json()) as T;
+async function getJson<T>(manifest: TopologyManifest, node: ManifestNode, path: string): Promise<T> {
+  const res = await patroniRest(manifest, node, path);
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return JSON.parse(res.body) as T;
 }
 
 /** Asks each member in turn, so a dead member does not hide the cluster. */
@@ -34,7 +96,7 @@ async function fromAnyMember<T>(manifest: TopologyManifest, path: string): Promi
   const errors: string[] = [];
   for (const node of patroniNodes(manifest)) {
     try {
-      return await getJson<T>(`http://${endpointOf(node, 'rest')}${path}`);
+      return await getJson<T>(manifest, node, path);
     } catch (e) {
       errors.push(`${node.name}: ${(e as Error).message}`);
     }
@@ -73,12 +135,23 @@ export function steadyProblem(members: readonly PatroniMember[], expected: numbe
   return undefined;
 }
 
-export async function switchover(manifest: TopologyManifest, leader: string, candidate: string): Promise<void> {
-  const res = await fetch(`http://${endpointOf(memberNode(manifest, leader), 'rest')}/switchover`, {
+export async function switchover(
+  manifest: TopologyManifest,
+  auth: RestCredentials,
+  leader: string,
+  candidate: string,
+): Promise<void> {
+  const res = await patroniRest(manifest, memberNode(manifest, leader), '/switchover', {
     method: 'POST',
     body: JSON.stringify({ leader, candidate }),
-    signal: AbortSignal.timeout(30_000),
+    auth,
+    timeoutMs: 30_000,
   });
-  if (res.status !== 200)
-    throw new Error(`switchover ${leader} → ${candidate} refused: HTTP ${res.status} ${await res.text()}`);
+  if (res.status !== 200) throw new Error(`switchover ${leader} → ${candidate} refused: HTTP ${res.status} ${res.body}`);
+}
+
+/** Whether `node` answers /primary with 200 (false when it does not answer at all). */
+export async function isPrimary(manifest: TopologyManifest, node: ManifestNode, timeoutMs = 2000): Promise<boolean> {
+  const res = await patroniRest(manifest, node, '/primary', { timeoutMs }).catch(() => undefined);
+  return res?.status === 200;
 }

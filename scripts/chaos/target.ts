@@ -6,6 +6,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { ManifestNode, TopologyManifest } from '../../constructs/platform/topology';
 import type { LabState } from '../lab/runtime';
@@ -32,6 +33,30 @@ export function endpointOf(node: ManifestNode, port: string): string {
 export function hostPort(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
   return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}
+
+/** TLS options that check a server against the manifest's CA and the name `node`'s certificate carries. */
+export interface VerifiedTls {
+  readonly ca: string;
+  /** Set when the address reached differs from the certificate's name (a published port on 127.0.0.1). */
+  readonly servername?: string;
+}
+
+/**
+ * Where a client reaches `node`'s `port`, and how it checks the server: every
+ * Postgres-protocol server in the platform refuses plaintext, and the client
+ * verifies the certificate and name (libpq's verify-full), as node-postgres'
+ * `ssl` option. Use it for every pg connection, so none is made another way.
+ */
+export function tlsEndpoint(
+  manifest: TopologyManifest,
+  node: ManifestNode,
+  port: string,
+): { host: string; port: number; ssl: VerifiedTls } {
+  if (!manifest.caCert) throw new Error(`the topology manifest (${manifest.target}) has no caCert: cannot verify ${node.name}`);
+  const address = hostPort(endpointOf(node, port));
+  const named = hostPort(node.endpoints[port]!.internal).host;
+  return { ...address, ssl: { ca: manifest.caCert, ...(isIP(named) ? {} : { servername: named }) } };
 }
 
 export function nodeNamed(manifest: TopologyManifest, name: string): ManifestNode {

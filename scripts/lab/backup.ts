@@ -7,6 +7,7 @@
 import { findPort, type NodeSpec } from '../../constructs/platform/node-spec';
 import type { Placement } from '../../constructs/platform/placement';
 import { shellLine } from '../../constructs/platform/shell-words';
+import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
 import { PGBACKREST_CONFIG_PATH } from '../../constructs/postgres/patroni-cluster';
 import type { Launch } from './natives';
 
@@ -25,7 +26,7 @@ export function stanzaJob(members: readonly LabNode[], stanza: string, placement
   const tries = members.map((m) => {
     const pgbackrest = ['pgbackrest', `--config=${placement.path(m.spec.name, PGBACKREST_CONFIG_PATH)}`];
     return [
-      `  if curl -fsS -o /dev/null http://127.0.0.1:${findPort(m.spec, 'rest').port}/primary; then`,
+      `  if curl -fsS -o /dev/null --cacert ${placement.path(m.spec.name, PLATFORM_CA_PATH)} https://127.0.0.1:${findPort(m.spec, 'rest').port}/primary; then`,
       // Its own lock folder: until the stanza exists the async archiver retries its first push
       // without pause, holding the member's archive lock, and it cannot push anything meanwhile.
       `    if ${shellLine([...pgbackrest, `--stanza=${stanza}`, `--lock-path=${dir}/lock`, 'stanza-create'])}; then`,

@@ -197,11 +197,16 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
         ),
         readyWithinSeconds: 30,
       };
-    case 'patroni':
+    case 'patroni': {
+      const url = `https://127.0.0.1:${port('rest')}/health`;
       return {
-        ...httpService(node, [LAB_TOOLS.patroni, ctx.path(fileNamed(node, 'patroni.yml'))], env, 'rest', '/health'),
+        argv: [LAB_TOOLS.patroni, ctx.path(fileNamed(node, 'patroni.yml'))],
+        env,
+        ready: httpsProbe(url, ctx.path(PLATFORM_CA_PATH)),
         readyWithinSeconds: 90,
+        probeDescription: `GET ${url} (CA-checked)`,
       };
+    }
     case 'haproxy':
       return httpService(
         node,

@@ -4,7 +4,7 @@
  * from the renderers; the lab only adds addresses, paths and launch commands.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../../constructs/data-platform';
@@ -78,6 +78,11 @@ export interface PlanOptions {
   readonly profile?: Profile;
 }
 
+/** The lab's CA certificate, issued per run by materialize. */
+export function labCaPath(root: string): string {
+  return join(root, 'tls', 'ca.crt');
+}
+
 export function planLab(root: string, basePort: number, opts: PlanOptions = {}): LabPlan {
   const placement = new LoopbackPlacement(root, basePort);
   const platform = new DataPlatform(new RootConstruct(), 'platform', {
@@ -118,6 +123,7 @@ export function planLab(root: string, basePort: number, opts: PlanOptions = {}):
     manifest: (pids) => ({
       version: 1,
       target: 'lab',
+      ...(existsSync(labCaPath(root)) ? { caCert: readFileSync(labCaPath(root), 'utf8') } : {}),
       nodes: nodes
         .filter((n) => pids[n.spec.name])
         .map((n) => manifestNode(n.spec, placement, { pid: pids[n.spec.name]! })),
@@ -135,7 +141,7 @@ export function materialize(plan: LabPlan, owner?: { uid: number; gid: number })
   };
   mkdirSync(plan.root, { recursive: true, mode: 0o755 });
   own(plan.root);
-  const tls = issueLabTls(join(plan.root, 'tls'), plan.platform.certificates);
+  const tls = issueLabTls(dirname(labCaPath(plan.root)), plan.platform.certificates);
   for (const { spec, dir, launch } of plan.nodes) {
     const path = (p: string) => `${dir}${p}`;
     const issued = tls.certificates.filter((c) => c.spec.node === spec.name);

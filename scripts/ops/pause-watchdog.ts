@@ -15,6 +15,10 @@ const target: AdminTarget = {
   host: process.env.WATCHDOG_PGBOUNCER_HOST!,
   port: Number(process.env.WATCHDOG_PGBOUNCER_PORT),
   password: process.env.WATCHDOG_PGBOUNCER_PASSWORD!,
+  ssl: {
+    ca: process.env.WATCHDOG_PGBOUNCER_CA!,
+    ...(process.env.WATCHDOG_PGBOUNCER_SERVERNAME ? { servername: process.env.WATCHDOG_PGBOUNCER_SERVERNAME } : {}),
+  },
 };
 const leaseMs = Number(process.env.WATCHDOG_LEASE_MS);
 const maxPauseMs = Number(process.env.WATCHDOG_MAX_PAUSE_MS);

@@ -19,7 +19,7 @@ import { PGBACKREST_CONFIG_PATH } from '../../constructs/postgres/patroni-cluste
 import type { PostgresRestoreProps, RestoreTarget } from '../../constructs/postgres/pgbackrest-config';
 import { LabDriver } from '../chaos/drivers/lab';
 import { clusterMembers, leaderOf, patroniNodes, steadyProblem } from '../chaos/patroni';
-import { endpointOf, hostPort, labTarget, nodeNamed } from '../chaos/target';
+import { endpointOf, labTarget, nodeNamed, tlsEndpoint } from '../chaos/target';
 import { LAB_SETTINGS, planLab, type LabPlan } from '../lab/plan';
 import { asServiceUser, readState } from '../lab/runtime';
 import { LAB_TOOLS } from '../lab/tools';
@@ -189,10 +189,8 @@ export class LabBackups {
 
   /** The read-write path (HAProxy → leader) accepts a transaction that needs a transaction ID. */
   async writable(): Promise<boolean> {
-    const { host, port } = hostPort(endpointOf(nodeNamed(this.manifest, 'haproxy'), 'primary'));
     const c = new pg.Client({
-      host,
-      port,
+      ...tlsEndpoint(this.manifest, nodeNamed(this.manifest, 'haproxy'), 'primary'),
       database: this.plan.platform.postgres.patroni.settings.database,
       user: this.plan.platform.postgres.patroni.settings.appUser,
       password: this.plan.values.secrets['postgres-app'],

@@ -10,11 +10,12 @@
 import pg from 'pg';
 import { PGBOUNCER_ADMIN_USER } from '../../constructs/postgres/pgbouncer-config';
 import type { ScenarioContext } from '../chaos/types';
-import { endpointOf, hostPort, nodesOf } from '../chaos/target';
+import { nodesOf, tlsEndpoint, type VerifiedTls } from '../chaos/target';
 
 export interface AdminTarget {
   readonly host: string;
   readonly port: number;
+  readonly ssl: VerifiedTls;
   readonly password: string;
 }
 
@@ -24,13 +25,14 @@ export function adminTarget(ctx: Pick<ScenarioContext, 'manifest' | 'secrets'>):
   if (!pooler) throw new Error('the topology manifest has no pgbouncer node');
   const password = ctx.secrets['pgbouncer-admin'];
   if (!password) throw new Error("no 'pgbouncer-admin' secret: the admin console needs it");
-  return { ...hostPort(endpointOf(pooler, 'pgbouncer')), password };
+  return { ...tlsEndpoint(ctx.manifest, pooler, 'pgbouncer'), password };
 }
 
 export async function adminConnect(t: AdminTarget, timeoutMs = 3000): Promise<pg.Client> {
   const c = new pg.Client({
     host: t.host,
     port: t.port,
+    ssl: t.ssl,
     user: PGBOUNCER_ADMIN_USER,
     password: t.password,
     database: 'pgbouncer',

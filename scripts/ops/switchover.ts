@@ -21,6 +21,8 @@ import {
   leaderOf,
   memberNode,
   patroniNodes,
+  patroniRest,
+  restCredentials,
   steadyProblem,
   type PatroniMember,
 } from '../chaos/patroni';
@@ -200,10 +202,11 @@ async function ensureResumed(c: pg.Client): Promise<void> {
 
 /** POST /switchover on the leader's REST API; Patroni answers once the new leader holds the lock. */
 async function postSwitchover(ctx: Ctx, leader: string, candidate: string, deadline: number): Promise<void> {
-  const res = await fetch(`http://${endpointOf(memberNode(ctx.manifest, leader), 'rest')}/switchover`, {
+  const res = await patroniRest(ctx.manifest, memberNode(ctx.manifest, leader), '/switchover', {
     method: 'POST',
     body: JSON.stringify({ leader, candidate }),
-    signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+    auth: restCredentials(ctx.secrets),
+    timeoutMs: Math.max(1, deadline - Date.now()),
   });
-  if (res.status !== 200) throw new SwitchoverError(`Patroni refused: HTTP ${res.status} ${(await res.text()).trim()}`);
+  if (res.status !== 200) throw new SwitchoverError(`Patroni refused: HTTP ${res.status} ${res.body.trim()}`);
 }

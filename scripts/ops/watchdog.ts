@@ -39,6 +39,9 @@ export async function startWatchdog(opts: WatchdogOptions, readyWithinMs = 30_00
       WATCHDOG_PGBOUNCER_HOST: opts.admin.host,
       WATCHDOG_PGBOUNCER_PORT: String(opts.admin.port),
       WATCHDOG_PGBOUNCER_PASSWORD: opts.admin.password,
+      // The CA (public) and the certificate's name: the watchdog checks PgBouncer as its starter does.
+      WATCHDOG_PGBOUNCER_CA: opts.admin.ssl.ca,
+      ...(opts.admin.ssl.servername ? { WATCHDOG_PGBOUNCER_SERVERNAME: opts.admin.ssl.servername } : {}),
       WATCHDOG_LEASE_MS: String(opts.leaseMs),
       WATCHDOG_MAX_PAUSE_MS: String(opts.maxPauseMs),
     },

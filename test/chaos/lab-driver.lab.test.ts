@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findPort } from '../../constructs/platform/node-spec';
 import type { TopologyManifest } from '../../constructs/platform/topology';
 import { LabDriver } from '../../scripts/chaos/drivers/lab';
+import { patroniRest } from '../../scripts/chaos/patroni';
 import { labTableName, partitionsUnsupported, readPartitions } from '../../scripts/lab/partition';
 import { labAlive } from '../../scripts/lab/procs';
 import { readState } from '../../scripts/lab/runtime';
@@ -27,13 +27,12 @@ describe.runIf(labAvailable())('LabDriver on a real Patroni cluster', () => {
   const lab = useLab();
   const manifest = () => JSON.parse(readFileSync(join(lab().root, 'topology.json'), 'utf8')) as TopologyManifest;
   const node = (name: string) => manifest().nodes.find((n) => n.name === name)!;
-  const rest = (name: string) => findPort(lab().plan.nodes.find((n) => n.spec.name === name)!.spec, 'rest').port;
 
   async function members(): Promise<Member[]> {
     for (const name of ['patroni-1', 'patroni-2', 'patroni-3']) {
       try {
-        const res = await fetch(`http://127.0.0.1:${rest(name)}/cluster`, { signal: AbortSignal.timeout(2000) });
-        return ((await res.json()) as { members: Member[] }).members;
+        const res = await patroniRest(manifest(), node(name), '/cluster');
+        return (JSON.parse(res.body) as { members: Member[] }).members;
       } catch {
         continue; // that member is down: ask another
       }
@@ -44,8 +43,8 @@ describe.runIf(labAvailable())('LabDriver on a real Patroni cluster', () => {
   /** Waits until the member's own REST API says its Postgres runs: only a new process can answer. */
   async function up(name: string, seconds: number): Promise<void> {
     for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline;) {
-      const res = await fetch(`http://127.0.0.1:${rest(name)}/health`).catch(() => undefined);
-      if (res?.ok) return;
+      const res = await patroniRest(manifest(), node(name), '/health').catch(() => undefined);
+      if (res?.status === 200) return;
       await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`${name} did not come up within ${seconds} s`);

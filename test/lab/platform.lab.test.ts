@@ -2,8 +2,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { LabDriver } from '../../scripts/chaos/drivers/lab';
-import { clusterMembers, leaderOf, memberNode, steadyProblem, switchover } from '../../scripts/chaos/patroni';
-import { endpointOf, hostPort, labTarget, nodeNamed, nodesOf } from '../../scripts/chaos/target';
+import {
+  clusterMembers,
+  leaderOf,
+  memberNode,
+  restCredentials,
+  steadyProblem,
+  switchover,
+} from '../../scripts/chaos/patroni';
+import { endpointOf, labTarget, nodeNamed, nodesOf, tlsEndpoint } from '../../scripts/chaos/target';
 import { labAvailable, useLab } from './lab-fixture';
 
 /** Polls until `check` holds, for at most `seconds`; returns the last value seen. */
@@ -40,7 +47,7 @@ describe.runIf(labAvailable())('lab: the platform on real servers', () => {
   const secret = (name: string) => target().secrets[name]!;
   const members = () => clusterMembers(manifest());
   const pgbouncer = (database: string) => ({
-    ...hostPort(endpointOf(nodesOf(manifest(), 'pgbouncer')[0]!, 'pgbouncer')),
+    ...tlsEndpoint(manifest(), nodesOf(manifest(), 'pgbouncer')[0]!, 'pgbouncer'),
     user: 'app',
     password: secret('postgres-app'),
     database,
@@ -48,7 +55,7 @@ describe.runIf(labAvailable())('lab: the platform on real servers', () => {
   const asSuperuser = (member: string, sql: string) =>
     query(
       {
-        ...hostPort(endpointOf(memberNode(manifest(), member), 'postgres')),
+        ...tlsEndpoint(manifest(), memberNode(manifest(), member), 'postgres'),
         user: 'postgres',
         password: secret('postgres-superuser'),
         database: 'app',
@@ -193,7 +200,7 @@ describe.runIf(labAvailable())('lab: the platform on real servers', () => {
       { slot_type: 'logical', database: 'app', recovery: false },
     ]);
     const candidate = (await members()).find((m) => m.role === 'sync_standby')!;
-    await switchover(manifest(), before.name, candidate.name);
+    await switchover(manifest(), restCredentials(target().secrets), before.name, candidate.name);
     await waitFor(
       'the candidate leading',
       60,

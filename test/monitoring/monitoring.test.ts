@@ -202,6 +202,7 @@ describe('registry rules', () => {
         scrapeIntervalSeconds: 15,
         evaluationIntervalSeconds: 15,
         rulesDir: '/rules',
+        caFile: '/ca.crt',
         alertmanager: { host: 'alertmanager', port: 9093 },
       }),
     ).toThrow("scrape job 'f' of f targets node 'nope', which is not in the platform");

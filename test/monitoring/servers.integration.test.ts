@@ -7,7 +7,7 @@ import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { node } from '../helpers';
 import { resolveSecrets } from '../../constructs/platform/secrets';
-import { asPostgres, findTool, haveTools, scratch, start } from '../real-tools/tools';
+import { asPostgres, findTool, haveTools, placeTls, scratch, start } from '../real-tools/tools';
 
 const tools = {
   prometheus: findTool(process.env.PROMETHEUS_BIN ?? 'prometheus', '/usr/bin/prometheus'),
@@ -41,6 +41,8 @@ describe.runIf(haveTools(tools))('Prometheus and Alertmanager run on the lab-ren
   const children: ReturnType<typeof start>[] = [];
 
   beforeAll(() => {
+    // Prometheus loads the CA its HTTPS jobs (Patroni's) check targets against.
+    placeTls(lab, ['prometheus']);
     for (const n of servers) {
       for (const f of n.files) {
         const path = lab.placement.path(n.name, f.path);
@@ -104,6 +106,7 @@ describe.runIf(
 
   beforeAll(() => {
     const pooler = node(lab, 'pgbouncer');
+    placeTls(lab, ['pgbouncer', 'pgbouncer-exporter']);
     for (const f of pooler.files) {
       const path = lab.placement.path('pgbouncer', f.path);
       mkdirSync(dirname(path), { recursive: true });

@@ -6,7 +6,12 @@
 import { adminConnect, pause, poolDatabases } from '../../scripts/ops/pgbouncer-admin';
 import { startWatchdog } from '../../scripts/ops/watchdog';
 
-const admin = { host: '127.0.0.1', port: Number(process.env.HOLDER_PORT), password: process.env.HOLDER_PASSWORD! };
+const admin = {
+  host: '127.0.0.1',
+  port: Number(process.env.HOLDER_PORT),
+  password: process.env.HOLDER_PASSWORD!,
+  ssl: { ca: process.env.HOLDER_CA! },
+};
 const console_ = await adminConnect(admin);
 const watchdog = await startWatchdog({
   admin,

@@ -12,7 +12,7 @@ import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
 import { adminConnect, pausedDatabases, resume } from '../../scripts/ops/pgbouncer-admin';
 import { node } from '../helpers';
-import { asPostgres, findTool, haveTools, run, scratch, start } from '../real-tools/tools';
+import { asPostgres, findTool, haveTools, placeTls, run, scratch, start } from '../real-tools/tools';
 
 const tools = { pgbouncer: findTool('pgbouncer', '/usr/sbin/pgbouncer') };
 const PASSWORD = 'watchdog-test';
@@ -25,7 +25,8 @@ describe.runIf(haveTools(tools))('pause watchdog on a real PgBouncer', () => {
   const lab = new DataPlatform(new RootConstruct(), 'platform', { placement: new LoopbackPlacement(dir, 26500) });
   const pooler = node(lab, 'pgbouncer');
   const port = pooler.ports[0]!.port;
-  const admin = { host: '127.0.0.1', port, password: PASSWORD };
+  const ca = placeTls(lab, ['pgbouncer']);
+  const admin = { host: '127.0.0.1', port, password: PASSWORD, ssl: { ca } };
   let server: ChildProcess | undefined;
   let log = '';
 
@@ -60,6 +61,7 @@ describe.runIf(haveTools(tools))('pause watchdog on a real PgBouncer', () => {
         ...process.env,
         HOLDER_PORT: String(port),
         HOLDER_PASSWORD: PASSWORD,
+        HOLDER_CA: ca,
         HOLDER_LEASE_MS: String(LEASE_MS),
         HOLDER_MAX_PAUSE_MS: String(MAX_PAUSE_MS),
       },

@@ -143,7 +143,8 @@ describe('generated values where they land', () => {
         const values = Object.fromEntries(names.map((n, j) => [n, secretSamples(lengthOf(n))[(i + j * 7) % RUNS]!]));
         const text = fill(template, values);
         const read = text.startsWith('postgres')
-          ? parsePgUrl(text)
+          ? // The parser reads the sslrootcert file, which exists only in the node: the secrets are what is checked.
+            parsePgUrl(text.replace(/[?&]sslrootcert=[^&]*/, ''))
           : (({ username, password }) => ({
               user: decodeURIComponent(username),
               password: decodeURIComponent(password),

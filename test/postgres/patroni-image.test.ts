@@ -31,7 +31,9 @@ describe('the Patroni image with pgBackRest', () => {
         ),
       );
       const script = file(member, BACKUP_SCHEDULER_PATH);
-      expect(script).toContain('curl -fsS -o /dev/null http://127.0.0.1:8008/primary');
+      expect(script).toContain(
+        `curl -fsS -o /dev/null --cacert /etc/dataplatform/tls/ca.crt --resolve ${member.name}:8008:127.0.0.1 https://${member.name}:8008/primary`,
+      );
       expect(script).toContain('--stanza=pg-ha --type=full backup');
       expect(script).toContain('--stanza=pg-ha --type=diff backup');
       expect(script).toContain('http://pushgateway:9091/metrics/job/backup/backup/postgres/type/full');

@@ -64,8 +64,45 @@ describe('renderPatroniYaml', () => {
     postBootstrapPath: '/etc/patroni/post-bootstrap.sh',
     memoryMb: 512,
     placement: docker,
+    tls: { certPath: '/tls/server.crt', keyPath: '/tls/server.key', caPath: '/tls/ca.crt' },
+    restUser: 'patroni',
   };
   const cfg = parseYaml(renderPatroniYaml(input));
+
+  it('serves Postgres over TLS and refuses TCP without it before any password is asked for', () => {
+    expect(cfg.postgresql.parameters).toMatchObject({
+      ssl: 'on',
+      ssl_cert_file: '/tls/server.crt',
+      ssl_key_file: '/tls/server.key',
+    });
+    const hba = cfg.postgresql.pg_hba as string[];
+    const tcp = hba.filter((l) => !l.startsWith('local '));
+    // pg_hba's first match wins: every rejection precedes every password line.
+    const firstPassword = tcp.findIndex((l) => l.startsWith('hostssl'));
+    expect(tcp.slice(0, firstPassword).every((l) => /^hostnossl .* reject$/.test(l))).toBe(true);
+    expect(tcp.slice(0, firstPassword)).toEqual(
+      expect.arrayContaining(['hostnossl all all 0.0.0.0/0 reject', 'hostnossl replication all 0.0.0.0/0 reject']),
+    );
+    expect(tcp.slice(firstPassword).every((l) => /^hostssl .* scram-sha-256$/.test(l))).toBe(true);
+    expect(tcp).toContain('hostssl replication replicator 0.0.0.0/0 scram-sha-256');
+  });
+
+  it("checks the server's certificate and name on Patroni's own connections; its local one takes the socket", () => {
+    expect(cfg.postgresql.use_unix_socket).toBe(true);
+    for (const user of Object.values(cfg.postgresql.authentication)) {
+      expect(user).toMatchObject({ sslmode: 'verify-full', sslrootcert: '/tls/ca.crt' });
+    }
+  });
+
+  it('serves the REST API over HTTPS, with a user for unsafe methods and ctl settings for patronictl', () => {
+    expect(cfg.restapi).toMatchObject({
+      certfile: '/tls/server.crt',
+      keyfile: '/tls/server.key',
+      authentication: { username: 'patroni' },
+    });
+    expect(cfg.restapi.authentication).not.toHaveProperty('password');
+    expect(cfg.ctl).toMatchObject({ cacert: '/tls/ca.crt' });
+  });
 
   it('sizes the shared buffers from the memory limit, per member', () => {
     expect(cfg.postgresql.parameters).toMatchObject({ shared_buffers: '128MB', effective_cache_size: '256MB' });
@@ -127,6 +164,7 @@ describe('renderHaproxyCfg', () => {
     ports: { primary: 5000, replicas: 5001, metrics: 8404 },
     dnsResolver: '127.0.0.11:53',
     checkIntervalSeconds: 1,
+    caFile: '/tls/ca.crt',
   });
   const section = (name: string) => cfg.split('\n\n').find((s) => s.startsWith(`listen ${name}`))!;
 
@@ -139,7 +177,8 @@ describe('renderHaproxyCfg', () => {
 
   it('checks each member on its Patroni REST port and re-resolves names through the resolver', () => {
     expect(section('primary')).toContain(
-      'server patroni-2 patroni-2:5432 check port 8008 resolvers platformdns resolve-prefer ipv4',
+      'server patroni-2 patroni-2:5432 check port 8008 check-ssl verify required ca-file /tls/ca.crt ' +
+        'check-sni patroni-2 verifyhost patroni-2 resolvers platformdns resolve-prefer ipv4',
     );
     expect(cfg).toContain('nameserver dns1 127.0.0.11:53');
   });
@@ -179,6 +218,7 @@ describe('renderHaproxyCfg', () => {
       bindHost: '127.0.0.1',
       ports: { primary: 1, replicas: 2, metrics: 3 },
       checkIntervalSeconds: 1,
+      caFile: '/ca',
     });
     expect(lab).not.toContain('resolvers');
   });
@@ -211,8 +251,19 @@ describe('renderPgbouncerIni', () => {
       maxClientConnections: 1000,
       poolSize: 20,
       adminUsers: ['pgbouncer_admin'],
+      tls: { certFile: '/tls/server.crt', keyFile: '/tls/server.key', caFile: '/tls/ca.crt' },
     }),
   );
+
+  it('requires TLS from clients and checks the servers it reaches through HAProxy', () => {
+    expect(ini.pgbouncer).toMatchObject({
+      client_tls_sslmode: 'require',
+      client_tls_cert_file: '/tls/server.crt',
+      client_tls_key_file: '/tls/server.key',
+      server_tls_sslmode: 'verify-full',
+      server_tls_ca_file: '/tls/ca.crt',
+    });
+  });
 
   it('exposes a read-write and a read-only database routed through HAProxy', () => {
     expect(ini.databases).toEqual({
@@ -237,6 +288,7 @@ describe('renderPgbouncerIni', () => {
         authFile: '/etc/pgbouncer/userlist.txt',
         maxClientConnections: 1000,
         poolSize: 20,
+        tls: { certFile: '/c', keyFile: '/k', caFile: '/ca' },
       }),
     );
     expect(plain.pgbouncer).not.toHaveProperty('admin_users');

@@ -6,13 +6,14 @@
  * prompt NXDOMAIN. The control strips the fix and must see traffic reach the non-leader.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer as httpServer, type Server as HttpServer } from 'node:http';
+import { createServer as httpsServer, type Server as HttpsServer } from 'node:https';
 import { createConnection, createServer, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderHaproxyCfg } from '../../constructs/postgres/haproxy-config';
+import { issueLabTls, type LabTls } from '../../scripts/lab/tls';
 import { findTool, haveTools, run, scratch, start } from './tools';
 
 const tools = {
@@ -23,10 +24,18 @@ const BASE = 26900;
 const PORTS = { dns: BASE, silentUpstream: BASE + 1, pg: BASE + 2, rest: BASE + 3, primary: BASE + 4 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A fake Patroni member at `address`: REST answers /primary and /replica by role; "Postgres" says its name. */
+const tlsDir = scratch('haproxy-dns-tls');
+/** The members' REST certificates (HAProxy checks them against the CA, as rendered). */
+const tls: LabTls = issueLabTls(
+  tlsDir,
+  ['m1', 'm2'].map((m) => ({ node: m, hosts: [`${m}.test`], certPath: '', keyPath: '' })),
+);
+writeFileSync(join(tlsDir, 'ca.crt'), tls.caCert);
+
+/** A fake Patroni member at `address`: REST (HTTPS) answers /primary and /replica by role; "Postgres" says its name. */
 class FakeMember {
   role: 'primary' | 'replica';
-  private rest: HttpServer;
+  private rest: HttpsServer;
   private pg: Server;
   constructor(
     readonly name: string,
@@ -34,7 +43,11 @@ class FakeMember {
     role: 'primary' | 'replica',
   ) {
     this.role = role;
-    this.rest = httpServer((req, res) => res.writeHead(req.url === `/${this.role}` ? 200 : 503).end());
+    const issued = tls.certificates.find((c) => c.spec.node === name)!;
+    this.rest = httpsServer({ cert: issued.cert, key: issued.key }, (req, res) =>
+      res.writeHead(req.url === `/${this.role}` ? 200 : 503).end(),
+    );
+    this.rest.on('tlsClientError', () => undefined);
     // HAProxy's checks close their connection at once, so a write may hit a closed socket (EPIPE).
     this.pg = createServer((socket) => socket.on('error', () => undefined).end(this.name));
   }
@@ -168,6 +181,7 @@ describe.runIf(haveTools(tools))('HAProxy follows checks, not DNS, when a member
     ports: { primary: PORTS.primary, replicas: PORTS.primary + 1, metrics: PORTS.primary + 2 },
     dnsResolver: `127.0.0.1:${PORTS.dns}`,
     checkIntervalSeconds: 1,
+    caFile: join(tlsDir, 'ca.crt'),
   });
 
   it.each<Lookup>(['no-answer', 'nxdomain'])(

@@ -5,8 +5,10 @@ import { RootConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataPlatform } from '../../constructs/data-platform';
 import { LoopbackPlacement } from '../../constructs/platform/placement';
+import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
+import { issueLabTls } from '../../scripts/lab/tls';
 import { dockerPlatform, file, node } from '../helpers';
-import { asPostgres, findTool, haveTools, run, scratch, start } from './tools';
+import { asPostgres, findTool, haveTools, placeTls, run, scratch, start } from './tools';
 
 const tools = {
   haproxy: findTool('haproxy', '/usr/sbin/haproxy'),
@@ -21,13 +23,17 @@ const platform = dockerPlatform();
 describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA configs', () => {
   describe('haproxy -c', () => {
     const dir = scratch('haproxy');
-    const cfg = file(node(platform, 'haproxy'), '/usr/local/etc/haproxy/haproxy.cfg');
+    // haproxy -c loads the CA file the HTTPS checks name, so one must be where the copy points.
+    const ca = join(dir, 'ca.crt');
+    writeFileSync(ca, issueLabTls(join(dir, 'tls'), []).caCert);
+    const cfg = file(node(platform, 'haproxy'), '/usr/local/etc/haproxy/haproxy.cfg').replaceAll(PLATFORM_CA_PATH, ca);
 
     it('accepts the Docker-rendered haproxy.cfg', () => {
       writeFileSync(join(dir, 'haproxy.cfg'), cfg);
       const result = run([tools.haproxy!, '-c', '-f', join(dir, 'haproxy.cfg')]);
       expect(result.output).toContain('Configuration file is valid');
       expect(result.code).toBe(0);
+      expect(cfg).toContain(`check-ssl verify required ca-file ${ca}`);
     });
 
     it('rejects a broken copy, so the check is not a no-op', () => {
@@ -65,13 +71,16 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
         ...unshare,
         'sh',
         '-c',
-        `mount --bind "${join(dir, 'hosts')}" /etc/hosts && PATH=/usr/lib/postgresql/15/bin:$PATH exec "${tools.patroni}" --validate-config "${path}"`,
+        // The REST password comes from the environment, as in the members.
+        `mount --bind "${join(dir, 'hosts')}" /etc/hosts && PATRONI_RESTAPI_PASSWORD=x PATH=/usr/lib/postgresql/15/bin:$PATH exec "${tools.patroni}" --validate-config "${path}"`,
       ]);
     };
+    // The validator wants bin_dir to exist: the image's Postgres 17 is here as Debian's 15.
+    const here = (yml: string) => yml.replaceAll('/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/15/bin');
 
     it.each(['patroni-1', 'patroni-2', 'patroni-3'])('accepts the Docker-rendered patroni.yml of %s', (member) => {
       const path = join(dir, `${member}.yml`);
-      writeFileSync(path, file(node(platform, member), '/etc/patroni/patroni.yml'));
+      writeFileSync(path, here(file(node(platform, member), '/etc/patroni/patroni.yml')));
       const result = validate(path);
       expect(result.output).toBe('');
       expect(result.code).toBe(0);
@@ -80,7 +89,7 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
     it('accepts patroni.yml rendered with postgres.restore (the custom bootstrap method pgbackrest)', () => {
       const restoring = dockerPlatform({ postgres: { restore: { time: '2026-01-02T03:04:05Z' } } });
       const path = join(dir, 'restore.yml');
-      writeFileSync(path, file(node(restoring, 'patroni-1'), '/etc/patroni/patroni.yml'));
+      writeFileSync(path, here(file(node(restoring, 'patroni-1'), '/etc/patroni/patroni.yml')));
       const result = validate(path);
       expect(result.output).toBe('');
       expect(result.code).toBe(0);
@@ -90,7 +99,7 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
       const path = join(dir, 'broken.yml');
       writeFileSync(
         path,
-        file(node(platform, 'patroni-1'), '/etc/patroni/patroni.yml').replace('etcd-3:2379', 'etcd-3:2999'),
+        here(file(node(platform, 'patroni-1'), '/etc/patroni/patroni.yml')).replace('etcd-3:2379', 'etcd-3:2999'),
       );
       const result = validate(path);
       expect(result.output).toMatch(/etcd3\.hosts\.2 etcd-3:2999 didn't pass validation/);
@@ -108,6 +117,7 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
     let log = '';
 
     beforeAll(async () => {
+      placeTls(lab, ['pgbouncer']);
       for (const f of pooler.files) {
         const path = lab.placement.path('pgbouncer', f.path);
         run(['mkdir', '-p', path.replace(/\/[^/]+$/, '')]);
@@ -128,10 +138,17 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
       expect(log).not.toMatch(/listening on (0\.0\.0\.0|\[::\]|unix:)/);
     });
 
-    it('rejects a wrong password with a SCRAM failure', () => {
-      const url = `postgresql://app:wrong@127.0.0.1:${port}/app_rw?connect_timeout=5`;
+    it('rejects a wrong password with a SCRAM failure, over TLS', () => {
+      const url = `postgresql://app:wrong@127.0.0.1:${port}/app_rw?connect_timeout=5&sslmode=require`;
       const result = run([tools.psql!, url, '-c', 'select 1'], 10_000);
       expect(result.output).toMatch(/FATAL: +SASL authentication failed/);
+    });
+
+    it('refuses a client without TLS before asking for a password', () => {
+      const url = `postgresql://app:wrong@127.0.0.1:${port}/app_rw?connect_timeout=5&sslmode=disable`;
+      const result = run([tools.psql!, url, '-c', 'select 1'], 10_000);
+      expect(result.output).toMatch(/SSL required/);
+      expect(result.output).not.toMatch(/SASL/);
     });
   });
 });

@@ -1,6 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { DataPlatform } from '../../constructs/data-platform';
+import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
+import { issueLabTls } from '../../scripts/lab/tls';
 
 /** First executable among `candidates` (absolute paths or names on PATH). */
 export function findTool(...candidates: string[]): string | undefined {
@@ -66,4 +69,26 @@ export function run(argv: string[], timeoutMs = 20_000): { code: number; output:
 
 export function start(argv: string[]): ChildProcess {
   return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * The lab's TLS for `platform`, as the lab's materialize places it: the CA in each of `nodes`' folders,
+ * and their certificates and keys at the declared paths. Returns the CA certificate.
+ */
+export function placeTls(platform: DataPlatform, nodes: readonly string[]): string {
+  const tls = issueLabTls(
+    platform.placement.path('lab-tls', ''),
+    platform.certificates.filter((c) => nodes.includes(c.node)),
+  );
+  const put = (node: string, path: string, content: string) => {
+    const file = platform.placement.path(node, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  };
+  for (const node of nodes) put(node, PLATFORM_CA_PATH, tls.caCert);
+  for (const c of tls.certificates) {
+    put(c.spec.node, c.spec.certPath, c.cert);
+    put(c.spec.node, c.spec.keyPath, c.key);
+  }
+  return tls.caCert;
 }

@@ -114,6 +114,7 @@ export class DockerTarget extends Construct {
       nodes: platform.nodes.map((n) =>
         manifestNode(n, platform.placement, { container: `${prefix}-${n.name}` }, PUBLISH_HOST),
       ),
+      caCert: tls.caPem,
     };
     // Fixed output names: `terraform output -json topology` is what users and scripts/chaos type.
     new TerraformOutput(this, 'topology', {

@@ -26,7 +26,8 @@ const key = (scope: Construct, id: string) => new PrivateKey(scope, id, { algori
 
 export class DockerTls extends Construct {
   private readonly uploads = new Map<string, TlsUpload[]>();
-  private readonly caPem: string;
+  /** The CA certificate (public), for the topology manifest's clients. */
+  readonly caPem: string;
 
   constructor(
     scope: Construct,

@@ -14,7 +14,7 @@
  */
 import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { hostPort, endpointOf, nodeNamed } from '../target';
+import { nodeNamed, tlsEndpoint } from '../target';
 import { clusterMembers, patroniNodes, steadyProblem } from '../patroni';
 import { pgWrites, type PgTarget } from '../workloads/pg-writes';
 import { LabBackups } from '../../ops/pg-backup-lab';
@@ -55,10 +55,8 @@ export async function runDrill(
   const backups = new LabBackups(root, (m) => log(`${drill}: ${m}`));
   const manifest = backups.manifest;
   const s = backups.plan.platform.postgres.patroni.settings;
-  const { host, port } = hostPort(endpointOf(nodeNamed(manifest, 'haproxy'), 'primary'));
   const target: PgTarget = {
-    host,
-    port,
+    ...tlsEndpoint(manifest, nodeNamed(manifest, 'haproxy'), 'primary'),
     database: s.database,
     user: s.appUser,
     password: backups.plan.values.secrets['postgres-app']!,

@@ -5,7 +5,7 @@
  */
 import type { ManifestNode, TopologyManifest } from '../../../constructs/platform/topology';
 import { acksAllProbe, brokerSetting, leaders, withAdmin } from '../kafka';
-import { clusterMembers, leaderOf, memberNode, patroniNodes, timings } from '../patroni';
+import { clusterMembers, isPrimary, leaderOf, memberNode, patroniNodes, timings } from '../patroni';
 import { endpointOf, nodeNamed, nodesOf } from '../target';
 import type { Fault, Op, ScenarioDefinition } from '../types';
 import { kafkaProduce, prepareTopic, readProduced } from '../workloads/kafka-produce';
@@ -27,12 +27,6 @@ function without(manifest: TopologyManifest, node: string): TopologyManifest {
   return { ...manifest, nodes: manifest.nodes.filter((n) => n.name !== node) };
 }
 
-async function isPrimary(node: ManifestNode): Promise<boolean> {
-  const res = await fetch(`http://${endpointOf(node, 'rest')}/primary`, { signal: AbortSignal.timeout(1000) }).catch(
-    () => undefined,
-  );
-  return res?.status === 200;
-}
 
 /**
  * Watches every member's /primary from the fault until stopped: records the
@@ -58,7 +52,7 @@ function primaryWatch(manifest: TopologyManifest, old: ManifestNode) {
       const primaries = (
         await Promise.all(
           patroniNodes(manifest).map(async (n) => {
-            if (!(await isPrimary(n))) return undefined;
+            if (!(await isPrimary(manifest, n, 1000))) return undefined;
             if (n.name === old.name && demotedAt === undefined) lastPrimaryAt = Date.now();
             return n.name;
           }),

@@ -4,8 +4,18 @@
  * HAProxy's checks following the leader and PgBouncer reconnecting.
  */
 import type { ManifestNode } from '../../../constructs/platform/topology';
-import { clusterMembers, leaderOf, memberNode, patroniNodes, steadyProblem, switchover, timings } from '../patroni';
-import { endpointOf, hostPort, nodesOf } from '../target';
+import {
+  clusterMembers,
+  isPrimary,
+  leaderOf,
+  memberNode,
+  patroniNodes,
+  restCredentials,
+  steadyProblem,
+  switchover,
+  timings,
+} from '../patroni';
+import { nodesOf, tlsEndpoint } from '../target';
 import type { Fault, ScenarioContext, ScenarioDefinition, ScenarioRun } from '../types';
 import { pgWrites, prepareTable, readRows, writeProbe, type PgTarget } from '../workloads/pg-writes';
 
@@ -17,7 +27,7 @@ export function pgbouncerTarget(ctx: ScenarioContext): PgTarget {
   if (!pooler) throw new Error('the topology manifest has no pgbouncer node');
   const password = ctx.secrets['postgres-app'];
   if (!password) throw new Error("no 'postgres-app' secret for the workload's login");
-  return { ...hostPort(endpointOf(pooler, 'pgbouncer')), database: 'app_rw', user: 'app', password };
+  return { ...tlsEndpoint(ctx.manifest, pooler, 'pgbouncer'), database: 'app_rw', user: 'app', password };
 }
 
 /** The shared run skeleton: steady state, workload and readback through PgBouncer. */
@@ -68,10 +78,7 @@ export function newLeaderRunning(ctx: ScenarioContext, old: string): () => Promi
 export async function splitBrain(ctx: ScenarioContext): Promise<string[]> {
   const primaries: string[] = [];
   for (const node of patroniNodes(ctx.manifest)) {
-    const res = await fetch(`http://${endpointOf(node, 'rest')}/primary`, { signal: AbortSignal.timeout(2000) }).catch(
-      () => undefined,
-    );
-    if (res?.status === 200) primaries.push(node.name);
+    if (await isPrimary(ctx.manifest, node)) primaries.push(node.name);
   }
   return primaries.length > 1 ? [`split brain: ${primaries.join(' and ')} both answer /primary`] : [];
 }
@@ -131,7 +138,7 @@ const plannedSwitchover: ScenarioDefinition = {
       rtoBoundSeconds: 2 * t.loopWait + ROUTING_MARGIN,
       inject: async () => {
         const at = now();
-        await switchover(ctx.manifest, leader.name, candidate.name);
+        await switchover(ctx.manifest, restCredentials(ctx.secrets), leader.name, candidate.name);
         return { description: `switchover ${leader.name} → ${candidate.name}`, at };
       },
       recovered: newLeaderRunning(ctx, leader.name),

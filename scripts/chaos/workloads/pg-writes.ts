@@ -5,6 +5,7 @@
  * new key; nothing is retried, so the history says exactly what was promised.
  */
 import pg from 'pg';
+import type { VerifiedTls } from '../target';
 import type { Op, Readback, Workload } from '../types';
 
 export interface PgTarget {
@@ -13,6 +14,8 @@ export interface PgTarget {
   readonly database: string;
   readonly user: string;
   readonly password: string;
+  /** The server is checked against the platform CA (see tlsEndpoint in ../target). */
+  readonly ssl: VerifiedTls;
 }
 
 export interface PgWritesOptions {
