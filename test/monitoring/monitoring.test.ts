@@ -125,7 +125,7 @@ describe('monitoring registry and Prometheus config', () => {
       DATA_SOURCE_PASS: '{{secret:postgres-monitor}}',
     });
     expect(node(platform, 'pgbouncer-exporter').env.PGBOUNCER_EXPORTER_CONNECTION_STRING).toBe(
-      'postgres://pgbouncer_exporter:{{secret:pgbouncer-stats}}@pgbouncer:6432/pgbouncer?sslmode=disable',
+      'postgres://pgbouncer_exporter:{{secret:pgbouncer-stats}}@pgbouncer:6432/pgbouncer?sslmode=verify-full&sslrootcert=/etc/dataplatform/tls/ca.crt',
     );
     const pgbouncer = node(platform, 'pgbouncer');
     expect(file(pgbouncer, '/etc/pgbouncer/pgbouncer.ini')).toContain('stats_users = pgbouncer_exporter');
