@@ -36,6 +36,12 @@ const MOTO_DIFFERENCES: { type: RegExp; action: 'update' | 'replace'; attributes
     reason: 'moto returns no rule description, and the referenced group as "<account>/sg-…"',
   },
   {
+    type: /^aws_acmpca_certificate_authority$/,
+    action: 'update',
+    attributes: ['usage_mode'],
+    reason: 'moto creates every CA in SHORT_LIVED_CERTIFICATE mode, whatever was asked',
+  },
+  {
     type: /^aws_route53_zone$/,
     action: 'update',
     attributes: ['vpc'],
