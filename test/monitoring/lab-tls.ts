@@ -30,7 +30,5 @@ export function placeLabTls(lab: DataPlatform, root: string, nodes: readonly str
       put(node, c.spec.keyPath, c.key);
     }
   }
-  return Object.fromEntries(
-    tls.certificates.map((c) => [c.spec.node, { ca: tls.caCert, cert: c.cert, key: c.key }]),
-  );
+  return Object.fromEntries(tls.certificates.map((c) => [c.spec.node, { ca: tls.caCert, cert: c.cert, key: c.key }]));
 }
