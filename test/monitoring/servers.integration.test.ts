@@ -20,6 +20,9 @@ const tools = {
   ss: findTool('ss'),
 };
 
+/** Debian's busybox stands in for the exporter images' (a different build: see the health check test). */
+const busybox = findTool('busybox', '/usr/bin/busybox');
+
 /** GET `url` as the lab operator until `ready` accepts the JSON body (bounded: 20 s). */
 async function poll(url: string, tls: ClientTls, ready: (body: any) => boolean): Promise<any> {
   let last: unknown;
@@ -158,6 +161,7 @@ function stranger(): { cert: string; key: string } {
 describe.runIf(
   haveTools({
     pgbouncer: findTool('pgbouncer', '/usr/sbin/pgbouncer'),
+    busybox,
     exporter: findTool(`${process.env.LAB_HOME ?? '/opt/dataplatform'}/bin/pgbouncer_exporter`),
   }),
 )('the PgBouncer exporter reads the rendered PgBouncer as its stats user', () => {
@@ -168,11 +172,13 @@ describe.runIf(
   const children: ReturnType<typeof start>[] = [];
 
   beforeAll(() => {
-    const pooler = node(lab, 'pgbouncer');
-    for (const f of pooler.files) {
-      const path = lab.placement.path('pgbouncer', f.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, resolve(f.content));
+    placeLabTls(lab, root, ['pgbouncer', 'pgbouncer-exporter']);
+    for (const n of [node(lab, 'pgbouncer'), node(lab, 'pgbouncer-exporter')]) {
+      for (const f of n.files) {
+        const path = lab.placement.path(n.name, f.path);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, resolve(f.content));
+      }
     }
     execFileSync('chmod', ['-R', 'a+rX', root]);
     children.push(
@@ -194,16 +200,30 @@ describe.runIf(
   });
   afterAll(() => children.forEach((c) => c.kill('SIGTERM')));
 
-  it('logs in to the admin console and exports the pools', async () => {
-    const url = `http://127.0.0.1:${node(lab, 'pgbouncer-exporter').ports[0]!.port}/metrics`;
+  const port = () => node(lab, 'pgbouncer-exporter').ports[0]!.port;
+  const ca = () => readFileSync(join(root, 'tls/ca.crt'), 'utf8');
+
+  it('logs in to the admin console and exports the pools over HTTPS, its certificate checked against the CA', async () => {
+    const url = `https://127.0.0.1:${port()}/metrics`;
     let body = '';
     for (let i = 0; i < 40 && !/^pgbouncer_up 1$/m.test(body); i++) {
-      body = await fetch(url)
-        .then((r) => r.text())
+      body = await httpsGet(url, { ca: ca() })
+        .then((r) => r.body)
         .catch(() => '');
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(body).toMatch(/^pgbouncer_up 1$/m);
     expect(body).toMatch(/^pgbouncer_databases_pool_size\{.*name="app_rw".*\} 20$/m);
+  });
+
+  it('refuses plaintext HTTP, and its busybox wget health check gets through over HTTPS', async () => {
+    const res = await fetch(`http://127.0.0.1:${port()}/metrics`);
+    expect(res.status).toBe(400);
+    const health = node(lab, 'pgbouncer-exporter').health!.test.slice(1);
+    const wget = (url: string) => run([busybox!, ...health.slice(0, -1), url]);
+    expect(health.at(-1)).toBe('https://127.0.0.1:9127/metrics');
+    const ok = wget(`https://127.0.0.1:${port()}/metrics`);
+    expect(ok.code, ok.output).toBe(0);
+    expect(wget(`http://127.0.0.1:${port()}/metrics`).code).not.toBe(0);
   });
 });
