@@ -73,7 +73,6 @@ describe.runIf(haveTools(tools))('promtool and amtool accept the rendered monito
       writeFileSync(path, file(node(lab, name), WEB_CONFIG_PATH));
       const result = run([tools.promtool!, 'check', 'web-config', path]);
       expect(result.code, `${name}: ${result.output}`).toBe(0);
-      expect(result.output).toContain('SUCCESS');
     }
     // Negative control: a web config whose key is not there.
     const broken = join(root, 'broken-web.yml');
