@@ -26,14 +26,14 @@ export function renderGrafanaDatasources(input: {
   readonly placement: Placement;
 }): string {
   const file = (path: string) => `$__file{${input.placement.path('grafana', path)}}`;
-  const tls = {
+  const tls = () => ({
     jsonData: { tlsAuth: true, tlsAuthWithCACert: true },
     secureJsonData: {
       tlsCACert: file(PLATFORM_CA_PATH),
       tlsClientCert: file(WEB_TLS_CERT),
       tlsClientKey: file(WEB_TLS_KEY),
     },
-  };
+  });
   return stringify({
     apiVersion: 1,
     datasources: [
@@ -46,8 +46,8 @@ export function renderGrafanaDatasources(input: {
         isDefault: true,
         editable: false,
         // Lets $__rate_interval cover at least four scrapes.
-        jsonData: { ...tls.jsonData, timeInterval: `${input.scrapeIntervalSeconds}s` },
-        secureJsonData: tls.secureJsonData,
+        jsonData: { ...tls().jsonData, timeInterval: `${input.scrapeIntervalSeconds}s` },
+        secureJsonData: tls().secureJsonData,
       },
       {
         name: 'Alertmanager',
@@ -56,8 +56,8 @@ export function renderGrafanaDatasources(input: {
         access: 'proxy',
         url: `https://${input.alertmanager.host}:${input.alertmanager.port}`,
         editable: false,
-        jsonData: { ...tls.jsonData, implementation: 'prometheus', handleGrafanaManagedAlerts: false },
-        secureJsonData: tls.secureJsonData,
+        jsonData: { ...tls().jsonData, implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+        secureJsonData: tls().secureJsonData,
       },
     ],
   });
