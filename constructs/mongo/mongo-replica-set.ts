@@ -125,7 +125,8 @@ export class MongoReplicaSet extends Construct {
       role: name === 'mongo-arbiter' ? 'arbiter' : 'member',
       image,
       // Docker uploads files as root; mongod (uid 999) refuses a keyfile it does not own or that others can read.
-      // It reads its certificate and key from one file: joined here, readable by mongod alone.
+      // It reads its certificate and key from one file: joined here, readable by mongod alone. The entrypoint's
+      // first-start mongod (root user) drops `net` from the config and runs with --tlsMode disabled on localhost.
       command: [
         'bash',
         '-c',
