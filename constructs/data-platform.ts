@@ -59,7 +59,7 @@ export class DataPlatform extends Construct implements PlatformContext {
   readonly clickhouse?: ClickHouseCluster;
   readonly storage: ObjectStorage;
   readonly monitoring: Monitoring;
-  readonly monitoringRegistry = new MonitoringRegistry((nodes) => this.addNodes(nodes));
+  readonly monitoringRegistry = new MonitoringRegistry(this);
   private readonly nodeList: NodeSpec[] = [];
   private readonly secretList = new Map<string, SecretSpec>();
   private readonly idList = new Map<string, GeneratedIdSpec>();

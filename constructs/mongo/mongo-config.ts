@@ -15,17 +15,33 @@ export interface MongodConfigInput {
   readonly replicaSet: string;
   readonly dataDir: string;
   readonly keyFile: string;
+  /** The member's certificate and key in one PEM file, as mongod wants them, and the platform CA. */
+  readonly tls: { readonly certificateKeyFile: string; readonly caFile: string };
   /** WiredTiger cache; mongod would otherwise size it from the host's memory, not the container's limit. */
   readonly cacheSizeGb: number;
   readonly placement: Placement;
 }
 
-/** mongod.conf. A keyfile both authenticates members to each other and turns on client authorization. */
+/**
+ * mongod.conf. A keyfile both authenticates members to each other and turns on
+ * client authorization. Every connection is TLS (requireTLS), members' and
+ * clients' alike; clients log in with SCRAM, so they need the CA, not a
+ * certificate of their own.
+ */
 export function renderMongodConf(input: MongodConfigInput): string {
   const p = input.placement;
   return stringify({
     storage: { dbPath: input.dataDir, wiredTiger: { engineConfig: { cacheSizeGB: input.cacheSizeGb } } },
-    net: { port: p.port(input.member, 'mongo', MONGO_PORT), bindIp: p.bindHost },
+    net: {
+      port: p.port(input.member, 'mongo', MONGO_PORT),
+      bindIp: p.bindHost,
+      tls: {
+        mode: 'requireTLS',
+        certificateKeyFile: input.tls.certificateKeyFile,
+        CAFile: input.tls.caFile,
+        allowConnectionsWithoutCertificates: true,
+      },
+    },
     replication: { replSetName: input.replicaSet },
     security: { keyFile: input.keyFile },
   });
@@ -36,9 +52,9 @@ export function memberHosts(p: Placement, members: readonly string[]): string[] 
   return members.map((m) => `${p.host(m)}:${p.port(m, 'mongo', MONGO_PORT)}`);
 }
 
-/** Replica-set connection string without credentials. */
+/** Replica-set connection string without credentials, over TLS (the client trusts the platform CA). */
 export function replicaSetUri(hosts: readonly string[], replicaSet: string, database = ''): string {
-  return `mongodb://${hosts.join(',')}/${database}?replicaSet=${replicaSet}&authSource=admin`;
+  return `mongodb://${hosts.join(',')}/${database}?replicaSet=${replicaSet}&authSource=admin&tls=true`;
 }
 
 /** A user the init job creates or updates in `admin`, its password read from the env var `passwordEnv`. */
@@ -63,6 +79,8 @@ export interface MongoInitInput {
   /** Further users, such as the exporters' (mongo-monitoring.ts). */
   readonly adminUsers: readonly MongoAdminUser[];
   readonly timeoutSeconds: number;
+  /** The platform CA as the job sees it: every member requires TLS. */
+  readonly tlsCAFile: string;
 }
 
 /**
@@ -78,7 +96,7 @@ const cfg = ${data};
 const env = process.env;
 const deadline = Date.now() + cfg.timeoutSeconds * 1000;
 const uri = (hosts, extra) =>
-  \`mongodb://\${cfg.rootUser}:\${encodeURIComponent(env.${MONGO_PASSWORD_ENV.root})}@\${hosts}/admin?authSource=admin&\${extra}\`;
+  \`mongodb://\${cfg.rootUser}:\${encodeURIComponent(env.${MONGO_PASSWORD_ENV.root})}@\${hosts}/admin?authSource=admin&tls=true&tlsCAFile=\${encodeURIComponent(cfg.tlsCAFile)}&\${extra}\`;
 
 function until(what, attempt) {
   for (;;) {

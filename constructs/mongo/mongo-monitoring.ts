@@ -6,6 +6,7 @@ import type { WeeklySchedule } from '../platform/schedule';
 import { platformOf, monitoringOf } from '../platform/context';
 import { findPort, type ImageRef, type NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 import type { MongoAdminUser } from './mongo-config';
 
 const JOB = 'mongo';
@@ -66,7 +67,8 @@ export function mongoMonitoring(input: MongoMonitoringInput): ComponentMonitorin
       role: 'exporter',
       image: input.image,
       command: [
-        `--mongodb.uri=mongodb://${p.host(m.name)}:${findPort(m, 'mongo').port}/admin?directConnection=true`,
+        // TLS: the member requires it; the driver checks its certificate and host name against the CA.
+        `--mongodb.uri=mongodb://${p.host(m.name)}:${findPort(m, 'mongo').port}/admin?directConnection=true&tls=true&tlsCAFile=${p.path(name, PLATFORM_CA_PATH)}`,
         '--collector.diagnosticdata',
         '--compatible-mode',
         `--web.listen-address=${p.bindHost}:${port}`,

@@ -3,6 +3,7 @@ import { platformOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkWeeklySchedule } from '../platform/schedule';
+import { PLATFORM_CA_PATH } from '../platform/tls';
 import { ValidationError, checkInt, checkPinned } from '../platform/validation';
 import {
   MONGO_PASSWORD_ENV,
@@ -57,6 +58,10 @@ export interface MongoReplicaSetConstructProps extends MongoReplicaSetProps {
 const CONFIG_DIR = '/etc/mongo';
 const DATA_DIR = '/data/db';
 const INIT_SCRIPT = '/etc/mongo-init/init.js';
+/** The member's platform certificate and key, and the one PEM file mongod reads them from. */
+const TLS_CERT = `${CONFIG_DIR}/tls/tls.crt`;
+const TLS_KEY = `${CONFIG_DIR}/tls/tls.key`;
+const TLS_PEM = `${CONFIG_DIR}/member.pem`;
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -111,16 +116,22 @@ export class MongoReplicaSet extends Construct {
     const all = arbiter ? [...names, 'mongo-arbiter'] : names;
     const initJobName = 'mongo-init';
 
+    for (const name of all) {
+      platform.certificate({ node: name, hosts: [p.host(name)], certPath: TLS_CERT, keyPath: TLS_KEY });
+    }
     const member = (name: string, i: number): NodeSpec => ({
       name,
       component: 'mongo',
       role: name === 'mongo-arbiter' ? 'arbiter' : 'member',
       image,
       // Docker uploads files as root; mongod (uid 999) refuses a keyfile it does not own or that others can read.
+      // It reads its certificate and key from one file: joined here, readable by mongod alone. The entrypoint's
+      // first-start mongod (root user) drops `net` from the config and runs with --tlsMode disabled on localhost.
       command: [
         'bash',
         '-c',
         `install -o mongodb -g mongodb -m 0400 ${CONFIG_DIR}/keyfile.source ${CONFIG_DIR}/keyfile && ` +
+          `(umask 077 && cat ${TLS_CERT} ${TLS_KEY} > ${TLS_PEM}) && chown mongodb:mongodb ${TLS_PEM} && ` +
           `exec docker-entrypoint.sh mongod --config ${CONFIG_DIR}/mongod.conf`,
       ],
       // The image's entrypoint creates this user on the first member's first start only,
@@ -134,6 +145,7 @@ export class MongoReplicaSet extends Construct {
             replicaSet,
             dataDir: p.path(name, DATA_DIR),
             keyFile: p.path(name, `${CONFIG_DIR}/keyfile`),
+            tls: { certificateKeyFile: p.path(name, TLS_PEM), caFile: p.path(name, PLATFORM_CA_PATH) },
             cacheSizeGb,
             placement: p,
           }),
@@ -150,11 +162,19 @@ export class MongoReplicaSet extends Construct {
       volumes: [{ name: 'data', path: DATA_DIR }],
       stateful: true,
       // Healthy only as PRIMARY, SECONDARY or ARBITER: a started but uninitiated member is not.
+      // HOME=/tmp: the image's HOME is the data volume, where mongosh would write its logs.
+      // The CA is checked, the host name not: 127.0.0.1 is not among the SANs on Docker.
       health: {
         test: [
           'CMD',
+          'env',
+          'HOME=/tmp',
           'mongosh',
           '--quiet',
+          '--tls',
+          '--tlsCAFile',
+          PLATFORM_CA_PATH,
+          '--tlsAllowInvalidHostnames',
           '--eval',
           'const h = db.hello(); quit(h.isWritablePrimary || h.secondary || h.arbiterOnly ? 0 : 1)',
         ],
@@ -205,6 +225,7 @@ export class MongoReplicaSet extends Construct {
             collections: props.cdc?.collections ?? [],
             adminUsers: [exporter.user],
             timeoutSeconds: 300,
+            tlsCAFile: p.path(initJobName, PLATFORM_CA_PATH),
           }),
         },
       ],

@@ -3,6 +3,7 @@ import { OPS_HOST } from '../platform/hosts';
 import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import { httpsWgetHealth } from '../platform/web-tls';
 import { buildDashboard, stat, timeseries } from './dashboard-kit';
 
 const DATA_DIR = '/data';
@@ -29,8 +30,8 @@ export function backupStatusMonitoring(p: Placement, image: ImageRef): Component
     ports: [{ name: 'http', port }],
     volumes: [{ name: 'data', path: DATA_DIR }],
     stateful: true,
-    // Busybox base: wget is there.
-    health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PUSHGATEWAY_PORT}/-/healthy`] },
+    // Busybox base: wget is there. HTTPS: the registry adds the web config (the job's `tls`).
+    health: { test: httpsWgetHealth(PUSHGATEWAY_PORT, '/-/healthy') },
     memoryMb: 32,
     dependsOn: [],
     host: OPS_HOST,
@@ -38,7 +39,14 @@ export function backupStatusMonitoring(p: Placement, image: ImageRef): Component
   const age = `time() - max by (backup, type) (${BACKUP_METRIC}{job="pushgateway"})`;
   return {
     component: 'backups',
-    jobs: [{ job: 'pushgateway', exporter: 'pushgateway-1.11', targets: [{ node: PUSHGATEWAY_NODE, port: 'http' }] }],
+    jobs: [
+      {
+        job: 'pushgateway',
+        exporter: 'pushgateway-1.11',
+        targets: [{ node: PUSHGATEWAY_NODE, port: 'http' }],
+        tls: {},
+      },
+    ],
     exporters: [node],
     rules: [],
     dashboard: buildDashboard({

@@ -1,6 +1,9 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { stringify } from 'yaml';
 import type { Endpoint } from '../platform/node-spec';
+import type { Placement } from '../platform/placement';
+import { PLATFORM_CA_PATH } from '../platform/tls';
+import { WEB_TLS_CERT, WEB_TLS_KEY } from '../platform/web-tls';
 import { PROMETHEUS_DATASOURCE } from './dashboard-kit';
 
 /** Grafana's provisioning folder and where the dashboard JSON files go. */
@@ -9,12 +12,28 @@ export const GRAFANA_PATHS = {
   dashboards: '/etc/grafana/dashboards',
 } as const;
 
-/** Datasources: Prometheus under the UID every dashboard refers to, and Alertmanager for the alert list. */
+/**
+ * Datasources: Prometheus under the UID every dashboard refers to, and
+ * Alertmanager for the alert list. Both want a client certificate, so Grafana
+ * presents its own and checks theirs against the platform CA. Grafana reads
+ * the PEM text through `$__file{}`, which provisioning expands like grafana.ini
+ * (interpolateValue in pkg/services/provisioning/values; not run here: no Grafana in the lab).
+ */
 export function renderGrafanaDatasources(input: {
   readonly prometheus: Endpoint;
   readonly alertmanager: Endpoint;
   readonly scrapeIntervalSeconds: number;
+  readonly placement: Placement;
 }): string {
+  const file = (path: string) => `$__file{${input.placement.path('grafana', path)}}`;
+  const tls = () => ({
+    jsonData: { tlsAuth: true, tlsAuthWithCACert: true },
+    secureJsonData: {
+      tlsCACert: file(PLATFORM_CA_PATH),
+      tlsClientCert: file(WEB_TLS_CERT),
+      tlsClientKey: file(WEB_TLS_KEY),
+    },
+  });
   return stringify({
     apiVersion: 1,
     datasources: [
@@ -23,20 +42,22 @@ export function renderGrafanaDatasources(input: {
         uid: PROMETHEUS_DATASOURCE.uid,
         type: PROMETHEUS_DATASOURCE.type,
         access: 'proxy',
-        url: `http://${input.prometheus.host}:${input.prometheus.port}`,
+        url: `https://${input.prometheus.host}:${input.prometheus.port}`,
         isDefault: true,
         editable: false,
         // Lets $__rate_interval cover at least four scrapes.
-        jsonData: { timeInterval: `${input.scrapeIntervalSeconds}s` },
+        jsonData: { ...tls().jsonData, timeInterval: `${input.scrapeIntervalSeconds}s` },
+        secureJsonData: tls().secureJsonData,
       },
       {
         name: 'Alertmanager',
         uid: 'alertmanager',
         type: 'alertmanager',
         access: 'proxy',
-        url: `http://${input.alertmanager.host}:${input.alertmanager.port}`,
+        url: `https://${input.alertmanager.host}:${input.alertmanager.port}`,
         editable: false,
-        jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+        jsonData: { ...tls().jsonData, implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+        secureJsonData: tls().secureJsonData,
       },
     ],
   });

@@ -3,6 +3,7 @@ import { platformOf, monitoringOf } from '../platform/context';
 import { IMAGES } from '../platform/images';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkPinned } from '../platform/validation';
+import { WEB_TLS_CERT, WEB_TLS_KEY } from '../platform/web-tls';
 import type { AlertmanagerConfigInput } from './alertmanager-config';
 import { backupStatusMonitoring } from './backup-status';
 import { cadvisorMonitoring } from './cadvisor';
@@ -70,6 +71,10 @@ export class Monitoring extends Construct {
       min: 1,
       max: 30,
     });
+    // Each serves HTTPS and presents the same certificate as a client (to Alertmanager, to Prometheus).
+    for (const name of ['prometheus', 'alertmanager', 'grafana']) {
+      platform.certificate({ node: name, hosts: [p.host(name)], certPath: WEB_TLS_CERT, keyPath: WEB_TLS_KEY });
+    }
     const nodesInput: MonitoringNodesInput = {
       placement: p,
       retentionDays: checkInt('monitoring.retentionDays', props.retentionDays ?? 15, { min: 1 }),

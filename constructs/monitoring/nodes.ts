@@ -1,6 +1,16 @@
+import { stringify } from 'yaml';
 import { OPS_HOST } from '../platform/hosts';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
+import {
+  WEB_CLIENT_CONFIG_PATH,
+  WEB_CONFIG_PATH,
+  WEB_TLS_CERT,
+  WEB_TLS_KEY,
+  clientTlsConfig,
+  httpsWgetHealth,
+  webConfigFile,
+} from '../platform/web-tls';
 import { GRAFANA_PATHS } from './grafana-config';
 import { ALERTMANAGER_PATHS, MONITORING_PORTS, PROMETHEUS_PATHS, type MonitoringFiles } from './render';
 
@@ -22,6 +32,7 @@ export function prometheusArgs(p: Placement, retentionDays: number): string[] {
     `--storage.tsdb.path=${p.path('prometheus', PROMETHEUS_PATHS.data)}`,
     `--storage.tsdb.retention.time=${retentionDays}d`,
     `--web.listen-address=${p.bindHost}:${p.port('prometheus', 'web', MONITORING_PORTS.prometheus)}`,
+    `--web.config.file=${p.path('prometheus', WEB_CONFIG_PATH)}`,
   ];
 }
 
@@ -35,19 +46,24 @@ export function alertmanagerArgs(p: Placement): string[] {
     `--config.file=${p.path('alertmanager', ALERTMANAGER_PATHS.config)}`,
     `--storage.path=${p.path('alertmanager', ALERTMANAGER_PATHS.data)}`,
     `--web.listen-address=${p.bindHost}:${p.port('alertmanager', 'web', MONITORING_PORTS.alertmanager)}`,
+    `--web.config.file=${p.path('alertmanager', WEB_CONFIG_PATH)}`,
     '--cluster.listen-address=',
   ];
 }
 
-/** An HTTP check with the busybox wget the Prometheus images ship. */
-const wget = (port: number, path: string) => [
-  'CMD',
-  'wget',
-  '-q',
-  '-O',
-  '/dev/null',
-  `http://127.0.0.1:${port}${path}`,
-];
+/**
+ * Prometheus and Alertmanager serve HTTPS and let in only clients with a
+ * certificate of the platform CA (every node has one). Their health checks
+ * therefore use the image's own promtool and amtool, which can present one
+ * through this http_config file; busybox wget cannot.
+ */
+function mutualTlsFiles(p: Placement, node: 'prometheus' | 'alertmanager') {
+  return [
+    webConfigFile(p, node, 'mutual'),
+    { path: WEB_CLIENT_CONFIG_PATH, content: stringify({ tls_config: clientTlsConfig(p, node, p.host(node)) }) },
+  ];
+}
+const clientConfigFlag = `--http.config.file=${WEB_CLIENT_CONFIG_PATH}`;
 
 /**
  * Prometheus, Alertmanager and Grafana. Without `files` the nodes carry no
@@ -66,6 +82,7 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     env: {},
     files: files
       ? [
+          ...mutualTlsFiles(p, 'prometheus'),
           { path: PROMETHEUS_PATHS.config, content: files.prometheusYml },
           ...Object.entries(files.rules).map(([component, content]) => ({
             path: `${PROMETHEUS_PATHS.rules}/${component}.yml`,
@@ -76,7 +93,17 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     ports: [{ name: 'web', port: port('prometheus'), hostPort: hostPorts.prometheus }],
     volumes: [{ name: 'data', path: PROMETHEUS_PATHS.data }],
     stateful: true,
-    health: { test: wget(MONITORING_PORTS.prometheus, '/-/ready'), startPeriodSeconds: 30 },
+    health: {
+      test: [
+        'CMD',
+        'promtool',
+        'check',
+        'ready',
+        `--url=https://127.0.0.1:${MONITORING_PORTS.prometheus}`,
+        clientConfigFlag,
+      ],
+      startPeriodSeconds: 30,
+    },
     memoryMb: 192,
     dependsOn: ['alertmanager'],
   };
@@ -87,12 +114,24 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     image: input.images.alertmanager,
     command: alertmanagerArgs(p),
     env: {},
-    files: files ? [{ path: ALERTMANAGER_PATHS.config, content: files.alertmanagerYml }] : [],
+    files: files
+      ? [...mutualTlsFiles(p, 'alertmanager'), { path: ALERTMANAGER_PATHS.config, content: files.alertmanagerYml }]
+      : [],
     ports: [{ name: 'web', port: port('alertmanager'), hostPort: hostPorts.alertmanager }],
     // Silences and the notification log survive restarts.
     volumes: [{ name: 'data', path: ALERTMANAGER_PATHS.data }],
     stateful: true,
-    health: { test: wget(MONITORING_PORTS.alertmanager, '/-/healthy') },
+    // `cluster show` reads /api/v2/status: it fails unless the server answers.
+    health: {
+      test: [
+        'CMD',
+        'amtool',
+        `--alertmanager.url=https://127.0.0.1:${MONITORING_PORTS.alertmanager}`,
+        clientConfigFlag,
+        'cluster',
+        'show',
+      ],
+    },
     memoryMb: 48,
     dependsOn: [],
     host: OPS_HOST,
@@ -105,6 +144,10 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     env: {
       GF_SERVER_HTTP_ADDR: p.bindHost,
       GF_SERVER_HTTP_PORT: String(port('grafana')),
+      // HTTPS with its node certificate, which is also its client certificate towards Prometheus.
+      GF_SERVER_PROTOCOL: 'https',
+      GF_SERVER_CERT_FILE: p.path('grafana', WEB_TLS_CERT),
+      GF_SERVER_CERT_KEY: p.path('grafana', WEB_TLS_KEY),
       GF_PATHS_PROVISIONING: p.path('grafana', GRAFANA_PATHS.provisioning),
       GF_SECURITY_ADMIN_USER: 'admin',
       GF_SECURITY_ADMIN_PASSWORD: input.grafanaPassword,
@@ -128,11 +171,8 @@ export function monitoringNodes(input: MonitoringNodesInput, files?: MonitoringF
     ports: [{ name: 'web', port: port('grafana'), hostPort: hostPorts.grafana }],
     volumes: [{ name: 'data', path: '/var/lib/grafana' }],
     stateful: true,
-    // The Alpine image ships curl for exactly this (grafana/grafana#65547).
-    health: {
-      test: ['CMD', 'curl', '-fsS', `http://127.0.0.1:${MONITORING_PORTS.grafana}/api/health`],
-      startPeriodSeconds: 30,
-    },
+    // Busybox wget of the Alpine base, not curl: removing curl from the image has been proposed upstream.
+    health: { test: httpsWgetHealth(MONITORING_PORTS.grafana, '/api/health'), startPeriodSeconds: 30 },
     memoryMb: 256,
     dependsOn: ['prometheus'],
     // A machine of its own where machines are shared: its dashboards alone fill half of EC2's 16 KiB of user data.

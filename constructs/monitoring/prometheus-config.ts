@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { findPort, type Endpoint, type NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import { ValidationError } from '../platform/validation';
+import { clientTlsConfig } from '../platform/web-tls';
 import type { AlertRule, ComponentMonitoring } from '../platform/monitoring-registry';
 
 export interface PrometheusConfigInput {
@@ -22,9 +23,12 @@ export interface PrometheusConfigInput {
  * prometheus.yml. Only keys that Prometheus 2.42 (the lab's Debian package) and
  * 3.x (the image) both accept. One static target per node, labelled with the
  * node name as `instance`, so alerts name members rather than addresses.
+ * Alertmanager and the TLS scrape targets are checked against the platform CA,
+ * and Prometheus presents its own certificate to them.
  */
 export function renderPrometheusYml(input: PrometheusConfigInput): string {
   const { placement: p } = input;
+  const tls = { scheme: 'https', tls_config: clientTlsConfig(p, 'prometheus') };
   return stringify({
     global: {
       scrape_interval: `${input.scrapeIntervalSeconds}s`,
@@ -33,14 +37,16 @@ export function renderPrometheusYml(input: PrometheusConfigInput): string {
     },
     rule_files: [`${input.rulesDir}/*.yml`],
     alerting: {
-      alertmanagers: [{ static_configs: [{ targets: [`${input.alertmanager.host}:${input.alertmanager.port}`] }] }],
+      alertmanagers: [
+        { ...tls, static_configs: [{ targets: [`${input.alertmanager.host}:${input.alertmanager.port}`] }] },
+      ],
     },
     scrape_configs: input.components.flatMap((c) =>
       c.jobs.map((job) => ({
         job_name: job.job,
         metrics_path: job.metricsPath ?? '/metrics',
         ...(job.params ? { params: job.params } : {}),
-        ...(job.https ? { scheme: 'https', tls_config: { ca_file: input.caFile } } : {}),
+        ...(job.tls ? tls : {}),
         static_configs: job.targets.map((t) => {
           const node = input.nodes.find((n) => n.name === t.node);
           if (!node) {

@@ -71,6 +71,7 @@ export function renderMonitoringFiles(input: MonitoringRenderInput): MonitoringF
       prometheus: endpoint('prometheus'),
       alertmanager: endpoint('alertmanager'),
       scrapeIntervalSeconds: input.scrapeIntervalSeconds,
+      placement: p,
     }),
     grafanaDashboardProvider: renderDashboardProvider(p.path('grafana', GRAFANA_PATHS.dashboards)),
     dashboards: Object.fromEntries(dashboards.map((d) => [d.uid!, dashboardJson(d)])),

@@ -6,9 +6,9 @@ export function selfMonitoring(): ComponentMonitoring {
   return {
     component: 'monitoring',
     jobs: [
-      { job: 'prometheus', exporter: 'prometheus-3.15', targets: [{ node: 'prometheus', port: 'web' }] },
-      { job: 'alertmanager', exporter: 'alertmanager-0.34', targets: [{ node: 'alertmanager', port: 'web' }] },
-      { job: 'grafana', exporter: 'grafana-13.2', targets: [{ node: 'grafana', port: 'web' }] },
+      { job: 'prometheus', exporter: 'prometheus-3.15', targets: [{ node: 'prometheus', port: 'web' }], tls: {} },
+      { job: 'alertmanager', exporter: 'alertmanager-0.34', targets: [{ node: 'alertmanager', port: 'web' }], tls: {} },
+      { job: 'grafana', exporter: 'grafana-13.2', targets: [{ node: 'grafana', port: 'web' }], tls: {} },
     ],
     rules: [
       {

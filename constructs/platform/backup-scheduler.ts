@@ -1,6 +1,7 @@
 import { BACKUP_PUSH_BODY } from './backup-status';
 import type { WeeklySchedule } from './schedule';
 import { shellLine } from './shell-words';
+import { PLATFORM_CA_PATH } from './tls';
 
 export interface ScheduledBackup {
   /** `full`, `diff`, `dump`…: the `type` label of the pushed metric. */
@@ -23,6 +24,11 @@ export interface SchedulerInput {
   readonly heartbeatFile: string;
   /** HTTP client present in the image, for the push. */
   readonly http: 'curl' | 'wget';
+  /**
+   * CA file the push checks the Pushgateway's certificate with, as the node sees it.
+   * @default PLATFORM_CA_PATH (a container path: the lab runs no Pushgateway)
+   */
+  readonly caFile?: string;
 }
 
 /**
@@ -31,9 +37,12 @@ export interface SchedulerInput {
  * coreutils and curl or wget, so it runs in the component's own image.
  */
 export function renderSchedulerScript(input: SchedulerInput): string {
-  // POST replaces this metric in its group (job, backup, type) and leaves the rest.
+  // POST replaces this metric in its group (job, backup, type) and leaves the rest. HTTPS, checked against the CA.
+  const ca = shellLine([input.caFile ?? PLATFORM_CA_PATH]);
   const push =
-    input.http === 'curl' ? 'curl -fsS --data-binary @- "$2"' : 'wget -q -O /dev/null --post-file=/dev/stdin "$2"';
+    input.http === 'curl'
+      ? `curl -fsS --cacert ${ca} --data-binary @- "$2"`
+      : `wget -q -O /dev/null --ca-certificate=${ca} --post-file=/dev/stdin "$2"`;
   const lines = [
     '#!/bin/bash',
     'set -uo pipefail',

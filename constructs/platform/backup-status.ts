@@ -16,10 +16,10 @@ export const PUSHGATEWAY_PORT = 9091;
 /** Unix time of the last successful backup, labelled `backup` (the component) and `type` (full, diff, dump…). */
 export const BACKUP_METRIC = 'dataplatform_backup_last_success_timestamp_seconds';
 
-/** The Pushgateway URL a job PUTs its metric to (grouping key job=backup, backup, type). */
+/** The Pushgateway URL a job pushes its metric to (grouping key job=backup, backup, type); HTTPS (monitoring/backup-status.ts). */
 export function backupPushUrl(p: Placement, backup: string, type: string): string {
   const port = p.port(PUSHGATEWAY_NODE, 'http', PUSHGATEWAY_PORT);
-  return `http://${p.host(PUSHGATEWAY_NODE)}:${port}/metrics/job/backup/backup/${backup}/type/${type}`;
+  return `https://${p.host(PUSHGATEWAY_NODE)}:${port}/metrics/job/backup/backup/${backup}/type/${type}`;
 }
 
 /** The body a job pushes: the metric at the time of success. */

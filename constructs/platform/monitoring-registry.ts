@@ -1,6 +1,9 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { FileSpec, NodeSpec, PortSpec } from './node-spec';
+import type { Placement } from './placement';
+import type { CertificateSpec } from './tls';
 import { ValidationError } from './validation';
+import { WEB_CONFIG_PATH, WEB_TLS_CERT, WEB_TLS_KEY, webConfigFile } from './web-tls';
 
 /**
  * What a component hands to monitoring: how to scrape it, when to page and what
@@ -33,8 +36,20 @@ export interface ScrapeJob {
   readonly metricsPath?: string;
   /** Query parameters of the scrape. @default none */
   readonly params?: Readonly<Record<string, readonly string[]>>;
-  /** Scrape over HTTPS, checking each target's certificate and name against the platform CA. @default false (HTTP) */
-  readonly https?: boolean;
+  /**
+   * The targets serve HTTPS; Prometheus checks them against the platform CA
+   * and presents its own certificate. For a target among the component's
+   * `exporters` (an exporter-toolkit server), the registry does the rest when
+   * monitoring renders: it declares the node's certificate and adds the web
+   * config (web-tls.ts) and `webConfigFlag=<path>` to its command. Its health
+   * check must then speak HTTPS (httpsWgetHealth). Other targets serve TLS
+   * themselves.
+   * @default plain HTTP
+   */
+  readonly tls?: {
+    /** The exporter's flag for its web config file. @default '--web.config.file' */
+    readonly webConfigFlag?: string;
+  };
 }
 
 export interface ScrapeTarget {
@@ -83,13 +98,21 @@ export interface OverviewSpec {
 
 const ALERT_NAME = /^[A-Z][A-Za-z0-9]+$/;
 
+/** What the registry needs of the platform when monitoring renders. */
+export interface RegistryPlatform {
+  readonly placement: Placement;
+  /** Adds exporter nodes to the platform. */
+  addNodes(nodes: readonly NodeSpec[]): void;
+  /** Declares the certificate of an exporter that serves HTTPS. */
+  certificate(spec: CertificateSpec): void;
+}
+
 /** The registry of one platform. Monitoring renders it once, after every component has registered. */
 export class MonitoringRegistry {
   private readonly list: ComponentMonitoring[] = [];
   private sealed = false;
 
-  /** @param addNodes adds exporter nodes to the platform when monitoring renders */
-  constructor(private readonly addNodes: (nodes: readonly NodeSpec[]) => void) {}
+  constructor(private readonly platform: RegistryPlatform) {}
 
   get components(): readonly ComponentMonitoring[] {
     return this.list;
@@ -128,13 +151,38 @@ export class MonitoringRegistry {
   }
 
   /**
-   * Called by Monitoring when it renders: adds every exporter to the platform.
-   * Later registrations would be silently missing, so they throw.
+   * Called by Monitoring when it renders: adds every exporter to the platform,
+   * with HTTPS where a job scrapes it over TLS. Later registrations would be
+   * silently missing, so they throw.
    */
   seal(): readonly ComponentMonitoring[] {
     this.sealed = true;
-    for (const m of this.list) this.addNodes(m.exporters ?? []);
+    for (const m of this.list) this.platform.addNodes((m.exporters ?? []).map((e) => this.withWebTls(m, e)));
     return this.list;
+  }
+
+  private withWebTls(m: ComponentMonitoring, exporter: NodeSpec): NodeSpec {
+    const jobs = m.jobs.filter((j) => j.tls && j.targets.some((t) => t.node === exporter.name));
+    if (jobs.length === 0) return exporter;
+    const flags = new Set(jobs.map((j) => j.tls!.webConfigFlag ?? '--web.config.file'));
+    if (flags.size > 1 || !exporter.command) {
+      throw new ValidationError(
+        `${m.component}: exporter '${exporter.name}' is scraped over TLS, so it needs a command to take one web config flag (got ${[...flags].join(', ')})`,
+      );
+    }
+    const p = this.platform.placement;
+    this.platform.certificate({
+      node: exporter.name,
+      hosts: [p.host(exporter.name)],
+      certPath: WEB_TLS_CERT,
+      keyPath: WEB_TLS_KEY,
+    });
+    // Metrics are read-only and the image's wget health check has no client certificate: server TLS only.
+    return {
+      ...exporter,
+      command: [...exporter.command, `${[...flags][0]}=${p.path(exporter.name, WEB_CONFIG_PATH)}`],
+      files: [...exporter.files, webConfigFile(p, exporter.name, 'server')],
+    };
   }
 }
 

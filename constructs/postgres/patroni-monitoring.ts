@@ -71,7 +71,7 @@ export function patroniMonitoring(input: PatroniMonitoringInput): ComponentMonit
         job: JOB,
         exporter: 'patroni-4.0',
         // /metrics is on the REST API, which speaks HTTPS only.
-        https: true,
+        tls: {},
         targets: input.members.map((m) => ({ node: m.name, port: 'rest' })),
       },
     ],

@@ -3,6 +3,7 @@ import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import { PLATFORM_CA_PATH } from '../platform/tls';
+import { httpsWgetHealth } from '../platform/web-tls';
 
 const JOB = 'pgbouncer';
 export const PGBOUNCER_EXPORTER_PORT = 9127;
@@ -41,7 +42,8 @@ export function pgbouncerMonitoring(input: PgbouncerMonitoringInput): ComponentM
     ports: [{ name: 'metrics', port }],
     volumes: [],
     stateful: false,
-    health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PGBOUNCER_EXPORTER_PORT}/metrics`] },
+    // HTTPS: the job's `tls` has the registry add the web config.
+    health: { test: httpsWgetHealth(PGBOUNCER_EXPORTER_PORT, '/metrics') },
     memoryMb: 24,
     dependsOn: [input.pooler],
     host: input.pooler,
@@ -57,6 +59,7 @@ export function pgbouncerMonitoring(input: PgbouncerMonitoringInput): ComponentM
         job: JOB,
         exporter: 'pgbouncer-exporter-0.12',
         targets: [{ node: name, port: 'metrics', instance: input.pooler }],
+        tls: {},
       },
     ],
     exporters: [exporter],

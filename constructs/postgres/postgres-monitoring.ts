@@ -5,6 +5,7 @@ import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import type { WeeklySchedule } from '../platform/schedule';
 import { PLATFORM_CA_PATH } from '../platform/tls';
+import { httpsWgetHealth } from '../platform/web-tls';
 
 const JOB = 'postgres';
 export const POSTGRES_EXPORTER_PORT = 9187;
@@ -49,8 +50,8 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
       ports: [{ name: 'metrics', port }],
       volumes: [],
       stateful: false,
-      // Busybox base image: wget is there.
-      health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${POSTGRES_EXPORTER_PORT}/metrics`] },
+      // Busybox base image: wget is there. HTTPS: the job's `tls` has the registry add the web config.
+      health: { test: httpsWgetHealth(POSTGRES_EXPORTER_PORT, '/metrics') },
       memoryMb: 24,
       dependsOn: [m.node],
       host: m.node,
@@ -97,6 +98,7 @@ export function postgresMonitoring(input: PostgresMonitoringInput): ComponentMon
         job: JOB,
         exporter: 'postgres-exporter-0.20',
         targets: exporters.map((e, i) => ({ node: e.name, port: 'metrics', instance: input.members[i]!.node })),
+        tls: {},
       },
     ],
     exporters,

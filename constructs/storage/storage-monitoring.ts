@@ -5,6 +5,7 @@ import type { ComponentMonitoring } from '../platform/monitoring-registry';
 import type { ImageRef, NodeSpec } from '../platform/node-spec';
 import type { Placement } from '../platform/placement';
 import { PLATFORM_CA_PATH } from '../platform/tls';
+import { httpsWgetHealth } from '../platform/web-tls';
 
 const PROBER = 'blackbox-exporter';
 const PROBER_PORT = 9115;
@@ -51,8 +52,8 @@ export function storageMonitoring(input: StorageMonitoringInput): ComponentMonit
     ports: [{ name: 'metrics', port }],
     volumes: [],
     stateful: false,
-    // Busybox base: wget is there.
-    health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PROBER_PORT}/-/healthy`] },
+    // Busybox base: wget is there. HTTPS: the job's `tls` has the registry add the web config.
+    health: { test: httpsWgetHealth(PROBER_PORT, '/-/healthy') },
     memoryMb: 24,
     dependsOn: [],
     host: OPS_HOST,
@@ -67,6 +68,7 @@ export function storageMonitoring(input: StorageMonitoringInput): ComponentMonit
         metricsPath: '/probe',
         params: { module: [MODULE], target: [input.healthUrl] },
         targets: [{ node: PROBER, port: 'metrics', instance: input.server }],
+        tls: {},
       },
     ],
     exporters: [prober],

@@ -16,7 +16,9 @@ import { PROFILES, type Profile } from '../../constructs/profiles';
 import { LocalStack } from '../../stacks/local-stack';
 import { endpointOf, labTarget, nodeNamed, nodesOf, tlsEndpoint } from '../chaos/target';
 import { pgWrites } from '../chaos/workloads/pg-writes';
+import { httpsJson } from '../lab/https';
 import { startLab, stopLab } from '../lab/runtime';
+import { labOperatorTls } from '../lab/tls';
 import { LAB_TOOLS } from '../lab/tools';
 import { snapshotProcs, treeMemory, treeOf } from './proc-memory';
 
@@ -97,12 +99,14 @@ try {
   await consumer.subscribe({ topic: 'pg.public.orders', fromBeginning: true });
   let events = 0;
   await consumer.run({ eachMessage: async () => void events++ });
-  const prometheus = `http://${endpointOf(nodeNamed(manifest, 'prometheus'), 'web')}`;
+  const prometheus = `https://${endpointOf(nodeNamed(manifest, 'prometheus'), 'web')}`;
+  const operator = labOperatorTls(lab.root);
   let upTargets = 0;
   let queries = 0;
   const query = async () => {
-    const res = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent('sum(up)')}`);
-    const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+    const body = (await httpsJson(`${prometheus}/api/v1/query?query=${encodeURIComponent('sum(up)')}`, operator)) as {
+      data: { result: { value: [number, string] }[] };
+    };
     upTargets = Number(body.data.result[0]?.value[1] ?? 0);
     queries++;
   };

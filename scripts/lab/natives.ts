@@ -9,6 +9,7 @@ import { storageFormatArgs } from '../../constructs/kafka/storage-format';
 import type { NodeSpec } from '../../constructs/platform/node-spec';
 import { findPort } from '../../constructs/platform/node-spec';
 import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
+import { WEB_CONFIG_PATH, WEB_TLS_CERT, WEB_TLS_KEY } from '../../constructs/platform/web-tls';
 import { LAB_TOOLS } from './tools';
 
 /** A readiness check: resolves true once the server serves. */
@@ -56,19 +57,25 @@ export function httpProbe(url: string): Probe {
   };
 }
 
-/** GET over HTTPS, checking the server's certificate against the CA in `caFile` (read when probed). */
-export function httpsProbe(url: string, caFile: string): Probe {
+/**
+ * GET over HTTPS, checking the server's certificate against the CA in `caFile`
+ * and presenting the client certificate in `client` if given (files read when probed).
+ */
+export function httpsProbe(url: string, caFile: string, client?: { cert: string; key: string }): Probe {
   return async () => {
     const { get } = await import('node:https');
     const { readFileSync } = await import('node:fs');
-    let ca: string;
+    let tls: { ca: string; cert?: string; key?: string };
     try {
-      ca = readFileSync(caFile, 'utf8');
+      tls = {
+        ca: readFileSync(caFile, 'utf8'),
+        ...(client ? { cert: readFileSync(client.cert, 'utf8'), key: readFileSync(client.key, 'utf8') } : {}),
+      };
     } catch {
       return false;
     }
     return new Promise((resolve) => {
-      const req = get(url, { ca, timeout: 2000 }, (res) => {
+      const req = get(url, { ...tls, timeout: 2000 }, (res) => {
         res.resume();
         resolve(res.statusCode === 200);
       });
@@ -176,6 +183,32 @@ const KAFKA_TOOL_MAINS: Record<string, string> = {
 function httpService(node: NodeSpec, argv: string[], env: Record<string, string>, port: string, path: string): Launch {
   const url = `http://127.0.0.1:${findPort(node, port).port}${path}`;
   return { argv, env, ready: httpProbe(url), readyWithinSeconds: 60, probeDescription: `GET ${url}` };
+}
+
+/** Prometheus or Alertmanager: ready when /-/ready answers the node's own client certificate (they want one). */
+function mutualTlsService(node: NodeSpec, ctx: LaunchContext, argv: string[], env: Record<string, string>): Launch {
+  const url = `https://127.0.0.1:${findPort(node, 'web').port}/-/ready`;
+  const client = { cert: ctx.path(WEB_TLS_CERT), key: ctx.path(WEB_TLS_KEY) };
+  return {
+    argv,
+    env,
+    ready: httpsProbe(url, ctx.path(PLATFORM_CA_PATH), client),
+    readyWithinSeconds: 60,
+    probeDescription: `GET ${url} (mutual TLS)`,
+  };
+}
+
+/** An exporter: over HTTPS (CA-checked) when monitoring gave it a web config, else plain HTTP. */
+function exporterService(node: NodeSpec, ctx: LaunchContext, argv: string[], env: Record<string, string>): Launch {
+  if (!node.files.some((f) => f.path === WEB_CONFIG_PATH)) return httpService(node, argv, env, 'metrics', '/metrics');
+  const url = `https://127.0.0.1:${findPort(node, 'metrics').port}/metrics`;
+  return {
+    argv,
+    env,
+    ready: httpsProbe(url, ctx.path(PLATFORM_CA_PATH)),
+    readyWithinSeconds: 60,
+    probeDescription: `GET ${url} (CA-checked)`,
+  };
 }
 
 const never: Probe = async () => false;
@@ -309,13 +342,13 @@ export function nativeLaunch(node: NodeSpec, ctx: LaunchContext): Launch | undef
       };
     }
     case 'prometheus':
-      return httpService(node, [LAB_TOOLS.prometheus, ...args], env, 'web', '/-/ready');
+      return mutualTlsService(node, ctx, [LAB_TOOLS.prometheus, ...args], env);
     case 'alertmanager':
-      return httpService(node, [LAB_TOOLS.alertmanager, ...args], env, 'web', '/-/ready');
+      return mutualTlsService(node, ctx, [LAB_TOOLS.alertmanager, ...args], env);
     case 'postgres-exporter':
-      return httpService(node, [LAB_TOOLS.postgresExporter, ...args], env, 'metrics', '/metrics');
+      return exporterService(node, ctx, [LAB_TOOLS.postgresExporter, ...args], env);
     case 'pgbouncer-exporter':
-      return httpService(node, [LAB_TOOLS.pgbouncerExporter, ...args], env, 'metrics', '/metrics');
+      return exporterService(node, ctx, [LAB_TOOLS.pgbouncerExporter, ...args], env);
     default:
       return undefined;
   }

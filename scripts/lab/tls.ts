@@ -19,6 +19,19 @@ export interface LabTls {
   readonly certificates: readonly IssuedCertificate[];
 }
 
+/**
+ * The lab's operator: a client certificate (clientAuth only) for the tests,
+ * benches and chaos scripts, which servers requiring mutual TLS (Prometheus,
+ * Alertmanager) accept. Files under <root>/tls, beside the CA.
+ */
+export const LAB_OPERATOR = 'operator';
+
+/** The PEM text a lab client connects with: the lab's CA and the operator's certificate. */
+export function labOperatorTls(root: string): { ca: string; cert: string; key: string } {
+  const read = (name: string) => readFileSync(join(root, 'tls', name), 'utf8');
+  return { ca: read('ca.crt'), cert: read(`${LAB_OPERATOR}.crt`), key: read(`${LAB_OPERATOR}.key`) };
+}
+
 const DAYS = '7';
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
 const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -31,16 +44,20 @@ export function issueLabTls(dir: string, specs: readonly CertificateSpec[]): Lab
     ...['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
     ...['-keyout', ca.key, '-out', ca.cert],
   ]);
-  const certificates = specs.map((spec) => {
-    const base = join(dir, spec.node);
-    const ext = `${base}.ext`;
-    writeFileSync(ext, `subjectAltName=${subjectAltName(spec.hosts)}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    openssl(['req', '-new', ...ecKey, '-subj', `/CN=${spec.node}`, '-keyout', `${base}.key`, '-out', `${base}.csr`]);
+  const issue = (name: string, extensions: string) => {
+    const base = join(dir, name);
+    writeFileSync(`${base}.ext`, extensions);
+    openssl(['req', '-new', ...ecKey, '-subj', `/CN=${name}`, '-keyout', `${base}.key`, '-out', `${base}.csr`]);
     openssl([
       ...['x509', '-req', '-in', `${base}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial'],
-      ...['-days', DAYS, '-extfile', ext, '-out', `${base}.crt`],
+      ...['-days', DAYS, '-extfile', `${base}.ext`, '-out', `${base}.crt`],
     ]);
-    return { spec, cert: readFileSync(`${base}.crt`, 'utf8'), key: readFileSync(`${base}.key`, 'utf8') };
-  });
+    return { cert: readFileSync(`${base}.crt`, 'utf8'), key: readFileSync(`${base}.key`, 'utf8') };
+  };
+  const certificates = specs.map((spec) => ({
+    spec,
+    ...issue(spec.node, `subjectAltName=${subjectAltName(spec.hosts)}\nextendedKeyUsage=serverAuth,clientAuth\n`),
+  }));
+  issue(LAB_OPERATOR, 'extendedKeyUsage=clientAuth\n');
   return { caCert: readFileSync(ca.cert, 'utf8'), certificates };
 }

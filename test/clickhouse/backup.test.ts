@@ -65,7 +65,9 @@ describe('ClickHouse backups', () => {
       'clickhouse-1',
     ]);
     expect(node(platform, 'clickhouse-2').entrypoint).toBeUndefined();
-    expect(script).toContain('http://pushgateway:9091/metrics/job/backup/backup/clickhouse/type/full');
+    expect(script).toContain('https://pushgateway:9091/metrics/job/backup/backup/clickhouse/type/full');
+    // The push checks the Pushgateway's certificate against the platform CA.
+    expect(script).toContain('--ca-certificate=/etc/dataplatform/tls/ca.crt');
     expect(platform.buckets.find((b) => b.name === 'clickhouse')).toMatchObject({
       users: ['clickhouse-1'],
       prefix: 'backups/',

@@ -12,6 +12,8 @@ import {
 } from '../../scripts/chaos/patroni';
 import { endpointOf, labTarget, nodeNamed, nodesOf, tlsEndpoint } from '../../scripts/chaos/target';
 import { labAvailable, useLab } from './lab-fixture';
+import { httpsJson } from '../../scripts/lab/https';
+import { labOperatorTls } from '../../scripts/lab/tls';
 
 /** Polls until `check` holds, for at most `seconds`; returns the last value seen. */
 async function waitFor<T>(what: string, seconds: number, get: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
@@ -70,7 +72,9 @@ describe.runIf(labAvailable())('lab: the platform on real servers', () => {
         .map((n) => endpointOf(n, 'host')),
       logLevel: logLevel.NOTHING,
     });
-  const prometheus = () => `http://${endpointOf(nodeNamed(manifest(), 'prometheus'), 'web')}`;
+  // Prometheus wants a client certificate of the lab's CA: the tests connect as the lab operator.
+  const prometheus = (path: string) =>
+    httpsJson(`https://${endpointOf(nodeNamed(manifest(), 'prometheus'), 'web')}${path}`, labOperatorTls(lab().root));
 
   it('has one leader and two streaming replicas, one of them the sync standby', async () => {
     // Patroni names the sync standby on the loop after a replica starts streaming.
@@ -171,7 +175,7 @@ describe.runIf(labAvailable())('lab: the platform on real servers', () => {
       60,
       async () =>
         (
-          (await (await fetch(`${prometheus()}/api/v1/targets`)).json()) as {
+          (await prometheus('/api/v1/targets')) as {
             data: {
               activeTargets: {
                 labels: Record<string, string>;
@@ -231,7 +235,7 @@ describe.runIf(labAvailable())('lab: the platform on real servers', () => {
       90,
       async () =>
         (
-          (await (await fetch(`${prometheus()}/api/v1/alerts`)).json()) as {
+          (await prometheus('/api/v1/alerts')) as {
             data: { alerts: { labels: Record<string, string>; state: string }[] };
           }
         ).data.alerts,

@@ -17,13 +17,34 @@ describe('Grafana provisioning', () => {
     expect(ds.datasources[0]).toMatchObject({
       uid: 'prometheus',
       type: 'prometheus',
-      url: 'http://prometheus:9090',
+      url: 'https://prometheus:9090',
       isDefault: true,
     });
     for (const d of dashboards) {
       for (const p of panels(d).filter((p) => p.type !== 'row'))
         expect(p.datasource, `${d.title} › ${p.title}`).toEqual({ type: 'prometheus', uid: 'prometheus' });
     }
+  });
+
+  it('reaches Prometheus and Alertmanager over HTTPS with its own certificate, checking theirs against the CA', () => {
+    const ds = parse(file(grafana, '/etc/grafana/provisioning/datasources/platform.yml')).datasources;
+    for (const d of ds) {
+      expect(d.url, d.name).toMatch(/^https:\/\//);
+      expect(d.jsonData, d.name).toMatchObject({ tlsAuth: true, tlsAuthWithCACert: true });
+      expect(d.secureJsonData, d.name).toEqual({
+        tlsCACert: '$__file{/etc/dataplatform/tls/ca.crt}',
+        tlsClientCert: '$__file{/etc/dataplatform/web/tls.crt}',
+        tlsClientKey: '$__file{/etc/dataplatform/web/tls.key}',
+      });
+    }
+    expect(grafana.env).toMatchObject({
+      GF_SERVER_PROTOCOL: 'https',
+      GF_SERVER_CERT_FILE: '/etc/dataplatform/web/tls.crt',
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+      GF_USERS_ALLOW_SIGN_UP: 'false',
+    });
+    expect(grafana.env.GF_SECURITY_ADMIN_PASSWORD).toBe('{{secret:grafana-admin}}');
+    expect(platform.certificates.find((c) => c.node === 'grafana')?.hosts).toEqual(['grafana']);
   });
 
   it('loads one JSON file per registered component and the overview, read-only', () => {

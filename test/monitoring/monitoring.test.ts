@@ -6,7 +6,10 @@ import { renderPrometheusYml } from '../../constructs/monitoring/prometheus-conf
 import { MonitoringRegistry, type ComponentMonitoring } from '../../constructs/platform/monitoring-registry';
 import { monitoringOf } from '../../constructs/platform/context';
 import { DataPlatform } from '../../constructs/data-platform';
-import { LoopbackPlacement } from '../../constructs/platform/placement';
+import type { NodeSpec } from '../../constructs/platform/node-spec';
+import { DOCKER_DNS, LoopbackPlacement, NetworkPlacement } from '../../constructs/platform/placement';
+import type { CertificateSpec } from '../../constructs/platform/tls';
+import { WEB_CONFIG_PATH, WEB_TLS_CERT, WEB_TLS_KEY } from '../../constructs/platform/web-tls';
 import { dockerPlatform, file, node, type Settings } from '../helpers';
 import { fullPlatform } from './components';
 
@@ -156,7 +159,13 @@ describe('registry rules', () => {
     rules: [],
     ...over,
   });
-  const fresh = () => new MonitoringRegistry(() => undefined);
+  const registryOn = (added: NodeSpec[], certificates: CertificateSpec[] = []) =>
+    new MonitoringRegistry({
+      placement: new NetworkPlacement(DOCKER_DNS),
+      addNodes: (nodes) => added.push(...nodes),
+      certificate: (spec) => certificates.push(spec),
+    });
+  const fresh = () => registryOn([]);
 
   it('refuses a registration after monitoring rendered, naming the component', () => {
     expect(() => monitoringOf(platform).register(fake('late'))).toThrow(
@@ -183,12 +192,40 @@ describe('registry rules', () => {
   });
 
   it('adds exporters to the platform only when monitoring renders', () => {
-    const added: string[] = [];
-    const registry = new MonitoringRegistry((nodes) => added.push(...nodes.map((n) => n.name)));
-    registry.register(fake('e', { exporters: [node(platform, 'pgbouncer-exporter')] }));
+    const added: NodeSpec[] = [];
+    const registry = registryOn(added);
+    const plain = { ...node(platform, 'pgbouncer-exporter'), command: ['--web.listen-address=0.0.0.0:9127'] };
+    registry.register(fake('e', { exporters: [plain] }));
     expect(added).toEqual([]);
     registry.seal();
-    expect(added).toEqual(['pgbouncer-exporter']);
+    expect(added).toEqual([plain]);
+  });
+
+  it('gives an exporter scraped over TLS its certificate, web config and flag when monitoring renders', () => {
+    const added: NodeSpec[] = [];
+    const certificates: CertificateSpec[] = [];
+    const registry = registryOn(added, certificates);
+    const exporter = { ...node(platform, 'pgbouncer-exporter'), command: ['--web.listen-address=0.0.0.0:9127'] };
+    const job = { job: 'e', exporter: 'x', targets: [{ node: exporter.name, port: 'metrics' }] };
+    registry.register(fake('e', { exporters: [exporter], jobs: [{ ...job, tls: { webConfigFlag: '--web.config' } }] }));
+    registry.seal();
+    expect(added[0]!.command).toEqual(['--web.listen-address=0.0.0.0:9127', `--web.config=${WEB_CONFIG_PATH}`]);
+    expect(parse(file(added[0]!, WEB_CONFIG_PATH)).tls_server_config).toMatchObject({
+      cert_file: WEB_TLS_CERT,
+      key_file: WEB_TLS_KEY,
+      client_auth_type: 'NoClientCert',
+    });
+    expect(certificates).toEqual([
+      { node: exporter.name, hosts: [exporter.name], certPath: WEB_TLS_CERT, keyPath: WEB_TLS_KEY },
+    ]);
+  });
+
+  it('refuses a TLS exporter without a command to pass the web config flag to', () => {
+    const registry = fresh();
+    const exporter = { ...node(platform, 'pgbouncer-exporter'), command: undefined };
+    const job = { job: 'g', exporter: 'x', targets: [{ node: exporter.name, port: 'metrics' }], tls: {} };
+    registry.register(fake('g', { exporters: [exporter], jobs: [job] }));
+    expect(() => registry.seal()).toThrow(/exporter 'pgbouncer-exporter' is scraped over TLS, so it needs a command/);
   });
 
   it('rejects a scrape target on a node that is not in the platform', () => {

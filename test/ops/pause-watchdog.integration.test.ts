@@ -25,7 +25,7 @@ describe.runIf(haveTools(tools))('pause watchdog on a real PgBouncer', () => {
   const lab = new DataPlatform(new RootConstruct(), 'platform', { placement: new LoopbackPlacement(dir, 26500) });
   const pooler = node(lab, 'pgbouncer');
   const port = pooler.ports[0]!.port;
-  const ca = placeTls(lab, ['pgbouncer']);
+  const ca = placeTls(lab, dir, ['pgbouncer']).caCert;
   const admin = { host: '127.0.0.1', port, password: PASSWORD, ssl: { ca } };
   let server: ChildProcess | undefined;
   let log = '';

@@ -36,7 +36,9 @@ describe('the Patroni image with pgBackRest', () => {
       );
       expect(script).toContain('--stanza=pg-ha --type=full backup');
       expect(script).toContain('--stanza=pg-ha --type=diff backup');
-      expect(script).toContain('http://pushgateway:9091/metrics/job/backup/backup/postgres/type/full');
+      expect(script).toContain('https://pushgateway:9091/metrics/job/backup/backup/postgres/type/full');
+      // The push checks the Pushgateway's certificate against the platform CA.
+      expect(script).toContain('--cacert /etc/dataplatform/tls/ca.crt');
     }
   });
 

@@ -117,7 +117,7 @@ describe.runIf(haveTools(tools))('real tools accept the rendered Postgres HA con
     let log = '';
 
     beforeAll(async () => {
-      placeTls(lab, ['pgbouncer']);
+      placeTls(lab, dir, ['pgbouncer']);
       for (const f of pooler.files) {
         const path = lab.placement.path('pgbouncer', f.path);
         run(['mkdir', '-p', path.replace(/\/[^/]+$/, '')]);

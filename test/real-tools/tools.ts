@@ -1,8 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { DataPlatform } from '../../constructs/data-platform';
 import { PLATFORM_CA_PATH } from '../../constructs/platform/tls';
+import type { ClientTls } from '../../scripts/lab/https';
 import { issueLabTls } from '../../scripts/lab/tls';
 
 /** First executable among `candidates` (absolute paths or names on PATH). */
@@ -72,23 +73,31 @@ export function start(argv: string[]): ChildProcess {
 }
 
 /**
- * The lab's TLS for `platform`, as the lab's materialize places it: the CA in each of `nodes`' folders,
- * and their certificates and keys at the declared paths. Returns the CA certificate.
+ * The lab's TLS for `platform`, as `npm run lab` places it: the CA and every declared certificate issued
+ * under `<root>/tls`, the CA in each of `nodes`' folders, and their certificates and keys at the declared
+ * paths. Returns the CA certificate and, per issued node, PEM files a client can present (every node
+ * certificate is also a client certificate).
  */
-export function placeTls(platform: DataPlatform, nodes: readonly string[]): string {
-  const tls = issueLabTls(
-    platform.placement.path('lab-tls', ''),
-    platform.certificates.filter((c) => nodes.includes(c.node)),
-  );
+export function placeTls(
+  platform: DataPlatform,
+  root: string,
+  nodes: readonly string[],
+): { caCert: string; clients: Record<string, Required<ClientTls>> } {
+  const tls = issueLabTls(join(root, 'tls'), platform.certificates);
   const put = (node: string, path: string, content: string) => {
     const file = platform.placement.path(node, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
   };
-  for (const node of nodes) put(node, PLATFORM_CA_PATH, tls.caCert);
-  for (const c of tls.certificates) {
-    put(c.spec.node, c.spec.certPath, c.cert);
-    put(c.spec.node, c.spec.keyPath, c.key);
+  for (const node of nodes) {
+    put(node, PLATFORM_CA_PATH, tls.caCert);
+    for (const c of tls.certificates.filter((i) => i.spec.node === node)) {
+      put(node, c.spec.certPath, c.cert);
+      put(node, c.spec.keyPath, c.key);
+    }
   }
-  return tls.caCert;
+  const clients = Object.fromEntries(
+    tls.certificates.map((c) => [c.spec.node, { ca: tls.caCert, cert: c.cert, key: c.key }]),
+  );
+  return { caCert: tls.caCert, clients };
 }

@@ -105,6 +105,29 @@ describe('local stack: streaming and CDC', () => {
     expect(container('mongo-1').command.at(-1)).toMatch(/^install -o mongodb -g mongodb -m 0400 /);
   });
 
+  it('requires TLS on every member: its certificate and key joined for mongod, the CA for every client', () => {
+    const member = specs.find((n) => n.name === 'mongo-1')!;
+    const conf = member.files.find((f) => f.path === '/etc/mongo/mongod.conf')!.content;
+    expect(conf).toContain('mode: requireTLS');
+    expect(conf).toContain('certificateKeyFile: /etc/mongo/member.pem');
+    expect(container('mongo-1').command.at(-1)).toContain(
+      'cat /etc/mongo/tls/tls.crt /etc/mongo/tls/tls.key > /etc/mongo/member.pem',
+    );
+    expect(stack.platform.certificates.find((c) => c.node === 'mongo-1')).toMatchObject({
+      hosts: ['mongo-1'],
+      certPath: '/etc/mongo/tls/tls.crt',
+    });
+    const exporter = specs.find((n) => n.name === 'mongodb-exporter-1')!;
+    expect(exporter.command![0]).toMatch(/tls=true&tlsCAFile=\/etc\/dataplatform\/tls\/ca\.crt$/);
+    expect(stack.platform.mongo!.connectionString).toMatch(/&tls=true$/);
+  });
+
+  it('runs the mongosh health check over TLS with HOME out of the data volume', () => {
+    const test = container('mongo-1').healthcheck.test as string[];
+    expect(test.slice(0, 4)).toEqual(['CMD', 'env', 'HOME=/tmp', 'mongosh']);
+    expect(test).toEqual(expect.arrayContaining(['--tls', '--tlsCAFile', '/etc/dataplatform/tls/ca.crt']));
+  });
+
   it("keeps the memory limits of every service within the default profile's 8 GiB", () => {
     const total = specs.filter((n) => !n.oneShot).reduce((sum, n) => sum + n.memoryMb, 0);
     expect(total).toBeLessThanOrEqual(8 * 1024);

@@ -233,13 +233,24 @@ describe('MongoDB', () => {
         replicaSet: 'rs0',
         dataDir: '/data/db',
         keyFile: '/etc/mongo/keyfile',
+        tls: { certificateKeyFile: '/etc/mongo/member.pem', caFile: '/etc/dataplatform/tls/ca.crt' },
         cacheSizeGb: 0.25,
         placement: docker,
       }),
     );
     expect(conf).toEqual({
       storage: { dbPath: '/data/db', wiredTiger: { engineConfig: { cacheSizeGB: 0.25 } } },
-      net: { port: 27017, bindIp: '0.0.0.0' },
+      net: {
+        port: 27017,
+        bindIp: '0.0.0.0',
+        // No plaintext connection; clients authenticate with SCRAM, so they need no certificate.
+        tls: {
+          mode: 'requireTLS',
+          certificateKeyFile: '/etc/mongo/member.pem',
+          CAFile: '/etc/dataplatform/tls/ca.crt',
+          allowConnectionsWithoutCertificates: true,
+        },
+      },
       replication: { replSetName: 'rs0' },
       security: { keyFile: '/etc/mongo/keyfile' },
     });
@@ -256,6 +267,7 @@ describe('MongoDB', () => {
       collections: ['customers'],
       adminUsers: [],
       timeoutSeconds: 300,
+      tlsCAFile: '/etc/dataplatform/tls/ca.crt',
     });
     expect(script).not.toMatch(/127\.0\.0\.1|localhost/);
     expect(script).toContain('"mongo-2:27017"');
@@ -276,8 +288,10 @@ describe('MongoDB', () => {
       collections: [],
       adminUsers: [{ user: 'exporter', passwordEnv: 'MONGO_EXPORTER_PASSWORD', roles }],
       timeoutSeconds: 1,
+      tlsCAFile: '/etc/dataplatform/tls/ca.crt',
     });
     // mongosh stand-ins: an initiated one-member set whose users exist on the second run.
+    const uris: string[] = [];
     const run = (usersExist: boolean) => {
       const commands: { db: string; command: Record<string, unknown> }[] = [];
       const db = (name: string) => ({
@@ -291,6 +305,9 @@ describe('MongoDB', () => {
       });
       const Mongo = class {
         getDB = db;
+        constructor(uri: string) {
+          uris.push(uri);
+        }
       };
       const env = { MONGO_ROOT_PASSWORD: 'r', MONGO_APP_PASSWORD: 'a', MONGO_EXPORTER_PASSWORD: 'e' };
       new Function('process', 'Mongo', 'sleep', 'print', script)(
@@ -303,6 +320,9 @@ describe('MongoDB', () => {
     };
     expect(run(false)).toContainEqual({ db: 'admin', command: { createUser: 'exporter', pwd: 'e', roles } });
     expect(run(true)).toContainEqual({ db: 'admin', command: { updateUser: 'exporter', pwd: 'e', roles } });
+    // Every connection over TLS, checked against the platform CA.
+    expect(uris.length).toBeGreaterThan(0);
+    for (const uri of uris) expect(uri).toContain('tls=true&tlsCAFile=%2Fetc%2Fdataplatform%2Ftls%2Fca.crt');
   });
 });
 
