@@ -91,7 +91,9 @@ describe('local stack', () => {
       '/etc/patroni/tls/server.key',
     ]);
     // Postgres refuses a key others can read; the upload is root-owned 0644, so the start makes it postgres' 0600.
-    expect(patroni.command.at(-1)).toMatch(/chown postgres:postgres \S+ \/etc\/patroni\/tls\/server\.key && .*chmod 0600 \/etc\/patroni\/tls\/server\.key/);
+    expect(patroni.command.at(-1)).toMatch(
+      /chown postgres:postgres \S+ \/etc\/patroni\/tls\/server\.key && .*chmod 0600 \/etc\/patroni\/tls\/server\.key/,
+    );
   });
 
   it("issues the platform CA and each declared server certificate with Terraform's tls provider", () => {

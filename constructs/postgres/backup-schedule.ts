@@ -61,7 +61,11 @@ export function renderPostgresScheduler(input: PostgresSchedulerInput): string {
     })),
     onlyIf: [
       ...['curl', '-fsS', '-o', '/dev/null', '--cacert', input.caPath],
-      ...['--resolve', `${input.restHost}:${input.restPort}:127.0.0.1`, `https://${input.restHost}:${input.restPort}/primary`],
+      ...[
+        '--resolve',
+        `${input.restHost}:${input.restPort}:127.0.0.1`,
+        `https://${input.restHost}:${input.restPort}/primary`,
+      ],
     ],
     // A full backup of a large cluster takes hours; a run longer than a day is stuck.
     timeoutSeconds: 86400,

@@ -50,7 +50,8 @@ export function renderHaproxyCfg(input: HaproxyConfigInput): string {
   const resolvers = input.dnsResolver ? ' resolvers platformdns resolve-prefer ipv4' : '';
   // Postgres traffic stays TCP pass-through (clients do TLS with the member); the checks are HTTPS, and
   // the certificate must name the member.
-  const tls = (host: string) => ` check-ssl verify required ca-file ${input.caFile} check-sni ${host} verifyhost ${host}`;
+  const tls = (host: string) =>
+    ` check-ssl verify required ca-file ${input.caFile} check-sni ${host} verifyhost ${host}`;
   const servers = input.members.map(
     (m) =>
       `    server ${m.name} ${m.postgres.host}:${m.postgres.port} check port ${m.restPort}${tls(m.postgres.host)}${resolvers}`,

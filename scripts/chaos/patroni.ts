@@ -147,7 +147,8 @@ export async function switchover(
     auth,
     timeoutMs: 30_000,
   });
-  if (res.status !== 200) throw new Error(`switchover ${leader} → ${candidate} refused: HTTP ${res.status} ${res.body}`);
+  if (res.status !== 200)
+    throw new Error(`switchover ${leader} → ${candidate} refused: HTTP ${res.status} ${res.body}`);
 }
 
 /** Whether `node` answers /primary with 200 (false when it does not answer at all). */

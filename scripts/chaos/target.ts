@@ -53,7 +53,8 @@ export function tlsEndpoint(
   node: ManifestNode,
   port: string,
 ): { host: string; port: number; ssl: VerifiedTls } {
-  if (!manifest.caCert) throw new Error(`the topology manifest (${manifest.target}) has no caCert: cannot verify ${node.name}`);
+  if (!manifest.caCert)
+    throw new Error(`the topology manifest (${manifest.target}) has no caCert: cannot verify ${node.name}`);
   const address = hostPort(endpointOf(node, port));
   const named = hostPort(node.endpoints[port]!.internal).host;
   return { ...address, ssl: { ca: manifest.caCert, ...(isIP(named) ? {} : { servername: named }) } };

@@ -27,7 +27,6 @@ function without(manifest: TopologyManifest, node: string): TopologyManifest {
   return { ...manifest, nodes: manifest.nodes.filter((n) => n.name !== node) };
 }
 
-
 /**
  * Watches every member's /primary from the fault until stopped: records the
  * last answer from `old` as primary (when it arrived: what the bound is checked
