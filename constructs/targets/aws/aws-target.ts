@@ -183,6 +183,7 @@ export class AwsTarget extends Construct {
     this.manifest = {
       version: 1,
       target: 'aws',
+      ...(ca ? { caCert: ca.certificatePem } : {}),
       nodes: platform.nodes.map((n) =>
         manifestNode(n, platform.placement, {
           instanceId: hosts.get(machineOf.get(n.name)!)!.instance.id,

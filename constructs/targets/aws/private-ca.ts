@@ -35,6 +35,8 @@ export class PrivateCa extends Construct {
    * is complete at synth (user-data.ts), so it can name the parameter but not the ARN.
    */
   readonly parameter: { readonly name: string; readonly arn: string };
+  /** The CA's certificate (PEM), for the topology manifest's clients. */
+  readonly certificatePem: string;
   /** What a machine's boot waits for: the CA is ACTIVE only once its own certificate is installed. */
   readonly ready: SsmParameter;
 
@@ -74,6 +76,7 @@ export class PrivateCa extends Construct {
     });
     skipCheck(this.ready, 'CKV2_AWS_34', 'an ARN is not a secret');
     this.parameter = { name, arn: this.ready.arn };
+    this.certificatePem = root.certificate;
     this.arn = authority.arn;
     this.endEntityTemplateArn = `arn:${props.partition}:acm-pca:::template/${END_ENTITY_TEMPLATE}`;
   }
