@@ -248,6 +248,39 @@ describe('aws stack', () => {
     expect(names('prometheus')).not.toContain('postgres-app');
   });
 
+  it('issues node certificates from one private CA: end-entity only, to the machines whose nodes declare one', () => {
+    expect(resources(tf, 'aws_acmpca_certificate_authority')).toEqual([
+      expect.objectContaining({
+        type: 'ROOT',
+        usage_mode: 'GENERAL_PURPOSE',
+        certificate_authority_configuration: expect.objectContaining({ key_algorithm: 'EC_prime256v1' }),
+      }),
+    ]);
+    const certified = new Set(stack.platform.certificates.map((c) => c.node));
+    const policies = Object.values(tf.resource.aws_iam_role_policy as Record<string, any>);
+    let issuing = 0;
+    for (const machine of machines) {
+      const role = Object.entries(tf.resource.aws_iam_role as Record<string, any>).find(
+        ([, r]) => r.name === `dp-${machine.name}`,
+      )![0];
+      const policy = policies.find((p) => p.role === `\${aws_iam_role.${role}.id}`);
+      const statements: any[] = policy ? JSON.parse(policy.policy).Statement : [];
+      const issue = statements.find((st) => st.Action === 'acm-pca:IssueCertificate');
+      const declares = machine.nodes.some((n) => certified.has(n.name));
+      expect(Boolean(issue), machine.name).toBe(declares);
+      if (issue) {
+        issuing++;
+        expect(issue.Condition.StringEquals['acm-pca:TemplateArn']).toMatch(
+          /:acm-pca:::template\/EndEntityCertificate\/V1$/,
+        );
+      }
+      const env = nodeEnv(cloudConfig(instanceOf(machine.nodes[0]!.name)));
+      expect(env.CA_PARAMETER).toBe('/dp/tls/ca-arn');
+    }
+    expect(issuing).toBeGreaterThan(0);
+    expect(tf.output.topology.value.caCert).toMatch(/^\$\{aws_acmpca_certificate\.[\w-]+\.certificate\}$/);
+  });
+
   it('keeps secret values out of user data: placeholders, fetched at boot by name', () => {
     for (const machine of machines) {
       const config = cloudConfig(instanceOf(machine.nodes[0]!.name));
