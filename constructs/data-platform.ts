@@ -221,5 +221,4 @@ export class DataPlatform extends Construct implements PlatformContext {
     this.bucketList.set(spec.name, mergeBucket(known, spec));
     return spec.name;
   }
-
 }

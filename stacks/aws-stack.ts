@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { DataPlatform, type DataPlatformProps } from '../constructs/data-platform';
 import { NetworkPlacement } from '../constructs/platform/placement';
 import { AwsTarget, type AwsTargetProps } from '../constructs/targets/aws/aws-target';
+import { plaintextPortsOf } from '../constructs/targets/aws/plaintext-ports';
 import { AwsGuardrails } from '../constructs/targets/aws/guardrails';
 
 /** The Amazon-provided DNS server, reachable from every instance in a VPC: it answers the private zone. */
@@ -38,6 +39,33 @@ export interface AwsStackProps {
   /** Terraform state in S3, locked with an S3 lock file (Terraform ≥ 1.10). @default see AwsStateProps */
   readonly state?: AwsStateProps;
 }
+
+/**
+ * The plaintext ports this stack allows by default (aws.allowPlaintext), of the
+ * components present: each stays plaintext until its TLS is built (README "Security").
+ * Any other plaintext port fails synth.
+ */
+export const PLAINTEXT_UNTIL_TLS: readonly string[] = [
+  'etcd:client',
+  'etcd:peer',
+  'haproxy:metrics',
+  'kafka:internal',
+  'kafka:host',
+  'kafka:controller',
+  'kafka:metrics',
+  'kafka-connect:rest',
+  'kafka-connect:metrics',
+  'clickhouse-keeper:client',
+  'clickhouse-keeper:raft',
+  'clickhouse-keeper:http',
+  'clickhouse-keeper:metrics',
+  'clickhouse:http',
+  'clickhouse:native',
+  'clickhouse:interserver',
+  'clickhouse:metrics',
+  'mongodb-exporter:metrics',
+  'kafka-exporter:metrics',
+];
 
 /**
  * The platform on AWS (`cdktf deploy aws`): the same NodeSpecs as the local
@@ -80,8 +108,10 @@ export class AwsStack extends TerraformStack {
       ...props.settings,
       placement: new NetworkPlacement(VPC_DNS, domain),
     });
+    const known = plaintextPortsOf(this.platform.nodes);
     this.target = new AwsTarget(this, 'target', {
       sizing: { patroni: { instanceType: 'm6i.large', dataVolumeGb: 100 } },
+      allowPlaintext: PLAINTEXT_UNTIL_TLS.filter((port) => known.includes(port)),
       ...props.aws,
       platform: this.platform,
       region,

@@ -153,7 +153,14 @@ export class DebeziumConnect extends Construct {
           }),
         },
       ],
-      ports: [{ name: 'rest', port: p.port(name, 'rest', CONNECT_REST_PORT), hostPort: restHostPort + i }],
+      ports: [
+        {
+          name: 'rest',
+          port: p.port(name, 'rest', CONNECT_REST_PORT),
+          hostPort: restHostPort + i,
+          plaintext: 'Kafka Connect REST is plaintext and unauthenticated until its login lands (issue 11)',
+        },
+      ],
       volumes: [],
       // Connect keeps its state (configs, offsets, status) in Kafka topics, none on disk.
       stateful: false,

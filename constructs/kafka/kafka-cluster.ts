@@ -12,6 +12,8 @@ import {
   type KafkaRole,
 } from './server-properties';
 import { storageFormatArgs } from './storage-format';
+
+const KAFKA_PLAINTEXT = "Kafka's listeners are plaintext until SASL_SSL lands (issue 11)";
 import { renderTopicsScript, resolveTopics, type KafkaTopic, type ResolvedTopic } from './topics';
 
 export interface KafkaClusterProps {
@@ -131,13 +133,23 @@ export class KafkaCluster extends Construct {
         ports: [
           ...(isBroker
             ? [
-                { name: 'internal', port: p.port(ref.name, 'internal', KAFKA_PORTS.internal) },
+                {
+                  name: 'internal',
+                  port: p.port(ref.name, 'internal', KAFKA_PORTS.internal),
+                  plaintext: KAFKA_PLAINTEXT,
+                },
                 // Same port inside and out: the broker advertises 127.0.0.1:<this port>.
-                { name: 'host', port: p.port(ref.name, 'host', hostPort), hostPort },
+                { name: 'host', port: p.port(ref.name, 'host', hostPort), hostPort, plaintext: KAFKA_PLAINTEXT },
               ]
             : []),
           ...(role !== 'broker'
-            ? [{ name: 'controller', port: p.port(ref.name, 'controller', KAFKA_PORTS.controller) }]
+            ? [
+                {
+                  name: 'controller',
+                  port: p.port(ref.name, 'controller', KAFKA_PORTS.controller),
+                  plaintext: KAFKA_PLAINTEXT,
+                },
+              ]
             : []),
         ],
         volumes: [{ name: 'data', path: DATA_DIR }],

@@ -137,7 +137,9 @@ export function kafkaMonitoring(input: KafkaMonitoringInput): ComponentMonitorin
     ],
     env: {},
     files: [],
-    ports: [{ name: 'metrics', port }],
+    ports: [
+      { name: 'metrics', port, plaintext: 'kafka_exporter has no exporter-toolkit web config (read-only metrics)' },
+    ],
     volumes: [],
     stateful: false,
     health: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${KAFKA_EXPORTER_PORT}/metrics`] },

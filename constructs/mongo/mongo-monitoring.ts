@@ -75,7 +75,9 @@ export function mongoMonitoring(input: MongoMonitoringInput): ComponentMonitorin
       ],
       env: { MONGODB_USER: input.user, MONGODB_PASSWORD: input.password },
       files: [],
-      ports: [{ name: 'metrics', port }],
+      ports: [
+        { name: 'metrics', port, plaintext: 'its image has no client for an HTTPS health check (read-only metrics)' },
+      ],
       volumes: [],
       stateful: false,
       // The image is FROM scratch: no shell or HTTP client, so this only proves the binary runs;

@@ -29,7 +29,7 @@ export function cadvisorMonitoring(p: Placement, image: ImageRef): ComponentMoni
     ],
     env: {},
     files: [],
-    ports: [{ name: 'metrics', port }],
+    ports: [{ name: 'metrics', port, plaintext: 'cAdvisor serves HTTP only (read-only metrics)' }],
     volumes: [],
     stateful: false,
     hostAccess: {

@@ -118,7 +118,7 @@ export function jmxAddon(
 ): MetricsAddon {
   const port = p.port(node, 'metrics', standardPort);
   return {
-    port: { name: 'metrics', port },
+    port: { name: 'metrics', port, plaintext: "the JMX agent's HTTP server has no TLS configured (read-only metrics)" },
     files: [config],
     prelude: renderAgentPrelude({
       url: JMX_EXPORTER.url,

@@ -4,6 +4,8 @@ import { IMAGES } from '../platform/images';
 import type { Endpoint, ImageRef, NodeSpec } from '../platform/node-spec';
 import { checkInt, checkOddCount, checkPinned } from '../platform/validation';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, renderEtcdConfig } from './etcd-config';
+
+const ETCD_PLAINTEXT = "etcd's client and peer TLS is not built yet (issue 11)";
 import { etcdMonitoring } from './etcd-monitoring';
 
 export interface EtcdClusterProps {
@@ -57,8 +59,8 @@ export class EtcdCluster extends Construct {
         },
       ],
       ports: [
-        { name: 'client', port: p.port(member, 'client', ETCD_CLIENT_PORT) },
-        { name: 'peer', port: p.port(member, 'peer', ETCD_PEER_PORT) },
+        { name: 'client', port: p.port(member, 'client', ETCD_CLIENT_PORT), plaintext: ETCD_PLAINTEXT },
+        { name: 'peer', port: p.port(member, 'peer', ETCD_PEER_PORT), plaintext: ETCD_PLAINTEXT },
       ],
       volumes: [{ name: 'data', path: DATA_DIR }],
       stateful: true,

@@ -316,7 +316,7 @@ export class PatroniCluster extends Construct {
           },
         ],
         ports: [
-          { name: 'postgres', port: p.port(member, 'postgres', PG_PORT) },
+          { name: 'postgres', port: p.port(member, 'postgres', PG_PORT), handshake: 'postgres' },
           { name: 'rest', port: p.port(member, 'rest', PATRONI_REST_PORT), hostPort: restHostPortBase + i },
         ],
         volumes: [{ name: 'pgdata', path: VOLUME }],

@@ -143,9 +143,25 @@ export class PostgresHa extends Construct {
         },
       ],
       ports: [
-        { name: 'primary', port: ports.primary, hostPort: h.primaryHostPort ?? HAPROXY_PORTS.primary },
-        { name: 'replicas', port: ports.replicas, hostPort: h.replicasHostPort ?? HAPROXY_PORTS.replicas },
-        { name: 'metrics', port: ports.metrics, hostPort: h.metricsHostPort ?? HAPROXY_PORTS.metrics },
+        // Pass-through: the member behind it does the TLS.
+        {
+          name: 'primary',
+          port: ports.primary,
+          hostPort: h.primaryHostPort ?? HAPROXY_PORTS.primary,
+          handshake: 'postgres',
+        },
+        {
+          name: 'replicas',
+          port: ports.replicas,
+          hostPort: h.replicasHostPort ?? HAPROXY_PORTS.replicas,
+          handshake: 'postgres',
+        },
+        {
+          name: 'metrics',
+          port: ports.metrics,
+          hostPort: h.metricsHostPort ?? HAPROXY_PORTS.metrics,
+          plaintext: "HAProxy's metrics frontend has no certificate yet (read-only counters)",
+        },
       ],
       volumes: [],
       stateful: false,
@@ -214,7 +230,7 @@ export class PostgresHa extends Construct {
           ]),
         },
       ],
-      ports: [{ name: 'pgbouncer', port: poolerPort, hostPort: b.hostPort ?? PGBOUNCER_PORT }],
+      ports: [{ name: 'pgbouncer', port: poolerPort, hostPort: b.hostPort ?? PGBOUNCER_PORT, handshake: 'postgres' }],
       volumes: [],
       stateful: false,
       health: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(PGBOUNCER_PORT)] },

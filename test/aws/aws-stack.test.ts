@@ -7,7 +7,7 @@ import { secretsIn } from '../../constructs/platform/secrets';
 import { AwsTarget } from '../../constructs/targets/aws/aws-target';
 import { machinesOf, OPS_HOST } from '../../constructs/platform/hosts';
 import { machineGrants } from '../../constructs/targets/aws/connectivity';
-import { VPC_DNS } from '../../stacks/aws-stack';
+import { PLAINTEXT_UNTIL_TLS, VPC_DNS } from '../../stacks/aws-stack';
 import { LocalStack } from '../../stacks/local-stack';
 import { resources } from '../helpers';
 import { awsStack, cloudConfig, nodeEnv, ref, synthAws, writtenFile } from './helpers';
@@ -279,6 +279,16 @@ describe('aws stack', () => {
     }
     expect(issuing).toBeGreaterThan(0);
     expect(tf.output.topology.value.caCert).toMatch(/^\$\{aws_acmpca_certificate\.[\w-]+\.certificate\}$/);
+  });
+
+  it('allows by default only the plaintext ports whose TLS is not built yet, and refuses any other', () => {
+    const plaintext = new Set(
+      nodes.flatMap((n) => n.ports.filter((p) => p.plaintext).map((p) => `${n.component}:${p.name}`)),
+    );
+    expect([...plaintext].sort()).toEqual(PLAINTEXT_UNTIL_TLS.filter((p) => plaintext.has(p)).sort());
+    expect(() => awsStack({ aws: { allowPlaintext: ['etcd:client'] } })).toThrow(
+      /plaintext listeners on AWS: etcd:peer on etcd-1, etcd-2, etcd-3 \(etcd's client and peer TLS is not built yet/,
+    );
   });
 
   it('keeps secret values out of user data: placeholders, fetched at boot by name', () => {

@@ -26,14 +26,14 @@ const nodes = [
 describe('AWS guardrail on plaintext ports', () => {
   it('refuses a plaintext port, with its reason and the setting that allows it', () => {
     expect(() => checkPlaintextPorts(nodes, [])).toThrow(
-      'plaintext listeners on AWS: kafka-1:jmx (the JMX agent serves HTTP); kafka-2:jmx (the JMX agent serves HTTP). ' +
-        "Allow each by adding '<component>:<port>' to aws.allowPlaintext, e.g. 'kafka:jmx'",
+      'plaintext listeners on AWS: kafka:jmx on kafka-1, kafka-2 (the JMX agent serves HTTP). ' +
+        "Allow each by adding '<component>:<port>' (or '<node>:<port>') to aws.allowPlaintext, e.g. 'kafka:jmx'",
     );
   });
 
   it('takes an allowance by component or by node', () => {
     expect(() => checkPlaintextPorts(nodes, ['kafka:jmx'])).not.toThrow();
-    expect(() => checkPlaintextPorts(nodes, ['kafka-1:jmx'])).toThrow(/kafka-2:jmx/);
+    expect(() => checkPlaintextPorts(nodes, ['kafka-1:jmx'])).toThrow(/kafka:jmx on kafka-2 /);
     expect(() => checkPlaintextPorts(nodes, ['kafka-1:jmx', 'kafka-2:jmx'])).not.toThrow();
   });
 

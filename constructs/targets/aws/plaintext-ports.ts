@@ -12,9 +12,16 @@ export function checkPlaintextPorts(nodes: readonly NodeSpec[], allow: readonly 
     allow.includes(`${node.component}:${port}`) || allow.includes(`${node.name}:${port}`);
   const refused = plaintext.filter(({ node, port }) => !allowed(node, port.name));
   if (refused.length > 0) {
+    const byPort = new Map<string, { reason: string; nodes: string[] }>();
+    for (const { node, port } of refused) {
+      const key = `${node.component}:${port.name}`;
+      const entry = byPort.get(key) ?? { reason: port.plaintext!, nodes: [] };
+      entry.nodes.push(node.name);
+      byPort.set(key, entry);
+    }
     throw new ValidationError(
-      `plaintext listeners on AWS: ${refused.map(({ node, port }) => `${node.name}:${port.name} (${port.plaintext})`).join('; ')}. ` +
-        `Allow each by adding '<component>:<port>' to aws.allowPlaintext, e.g. '${refused[0]!.node.component}:${refused[0]!.port.name}'`,
+      `plaintext listeners on AWS: ${[...byPort].map(([key, e]) => `${key} on ${e.nodes.join(', ')} (${e.reason})`).join('; ')}. ` +
+        `Allow each by adding '<component>:<port>' (or '<node>:<port>') to aws.allowPlaintext, e.g. '${[...byPort.keys()][0]}'`,
     );
   }
   const stale = allow.filter(
@@ -26,4 +33,9 @@ export function checkPlaintextPorts(nodes: readonly NodeSpec[], allow: readonly 
       `aws.allowPlaintext names ${stale.join(', ')}, which is no plaintext port of the platform: remove ${stale.length === 1 ? 'it' : 'them'}`,
     );
   }
+}
+
+/** `<component>:<port>` of every plaintext port of the platform. */
+export function plaintextPortsOf(nodes: readonly NodeSpec[]): string[] {
+  return [...new Set(nodes.flatMap((n) => n.ports.filter((p) => p.plaintext).map((p) => `${n.component}:${p.name}`)))];
 }
