@@ -98,7 +98,7 @@ describe('LabDriver', () => {
     const t0 = Date.now();
     await new LabDriver(root).act('stop', node('x'));
     expect([main, child].filter((p) => labAlive(p!))).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(5_000); // graceful: no wait for the SIGKILL fallback
+    expect(Date.now() - t0).toBeLessThan(9_000); // graceful: done before the SIGKILL fallback at 10 s
   });
 
   it('refuses to cut off a node whose processes the lab did not start in its cgroup, saying why', async () => {

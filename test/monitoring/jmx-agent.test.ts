@@ -31,7 +31,7 @@ describe('the JMX agent on the JVM nodes', () => {
     expect(n.command![3]).toBe(name);
     // Only the server's process gets the agent: the container env, which health checks inherit, does not.
     expect(Object.keys(n.env)).not.toContain('KAFKA_OPTS');
-    expect(n.ports.find((p) => p.name === 'metrics')).toEqual({ name: 'metrics', port });
+    expect(n.ports.find((p) => p.name === 'metrics')).toMatchObject({ name: 'metrics', port });
     expect(n.command![2]).toContain(`args=0.0.0.0:${port}:`);
   });
 
