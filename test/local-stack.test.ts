@@ -127,7 +127,7 @@ describe('local stack', () => {
       ]),
     );
     // A member's certificate also names HAProxy, which passes Postgres' TLS through to it.
-    expect(stack.platform.certificates.find((c) => c.node === 'patroni-1')?.hosts).toEqual(['patroni-1', 'haproxy']);
+    expect(stack.platform.certificates.find((c) => c.node === 'patroni-1')?.hosts).toEqual(['patroni-1', 'haproxy', 'localhost']);
   });
 
   it.each([3, 1000])('rejects docker.certificateValidityDays %i, naming the range', (days) => {

@@ -242,7 +242,8 @@ export class PatroniCluster extends Construct {
     for (const member of members) {
       platform.certificate({
         node: member,
-        hosts: [...new Set([p.host(member), ...(props.clientHosts ?? [])])],
+        // 'localhost': Patroni checks its own server's timeline over a TCP replication connection to localhost.
+        hosts: [...new Set([p.host(member), ...(props.clientHosts ?? []), 'localhost'])],
         certPath: TLS_CERT,
         keyPath: TLS_KEY,
       });
