@@ -15,7 +15,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TopologyManifest } from '../../constructs/platform/topology';
-import { PGBACKREST_CONFIG_PATH } from '../../constructs/postgres/patroni-cluster';
+import { PATRONI_REST_SECRET, PGBACKREST_CONFIG_PATH } from '../../constructs/postgres/patroni-cluster';
+import { PATRONI_PASSWORD_ENV } from '../../constructs/postgres/patroni-config';
 import type { PostgresRestoreProps, RestoreTarget } from '../../constructs/postgres/pgbackrest-config';
 import { LabDriver } from '../chaos/drivers/lab';
 import { clusterMembers, leaderOf, patroniNodes, steadyProblem } from '../chaos/patroni';
@@ -178,10 +179,12 @@ export class LabBackups {
 
   private async removeFromDcs(member: string): Promise<void> {
     const config = this.plan.platform.placement.path(member, PATRONI_YML);
+    // patronictl reads the REST login from the same file, whose password comes from the member's env.
+    const env = { ...process.env, [PATRONI_PASSWORD_ENV.rest]: this.plan.values.secrets[PATRONI_REST_SECRET] };
     // A leader key outlives a killed leader by up to ttl: patronictl then also asks for the leader's name.
-    const { stdout } = await run(LAB_TOOLS.patronictl, ['-c', config, 'list', '-f', 'json'], { timeout: 30_000 });
+    const { stdout } = await run(LAB_TOOLS.patronictl, ['-c', config, 'list', '-f', 'json'], { timeout: 30_000, env });
     const leader = (JSON.parse(stdout) as { Member: string; Role: string }[]).find((m) => m.Role === 'Leader');
-    const child = execFile(LAB_TOOLS.patronictl, ['-c', config, 'remove', this.stanza], { timeout: 60_000 });
+    const child = execFile(LAB_TOOLS.patronictl, ['-c', config, 'remove', this.stanza], { timeout: 60_000, env });
     child.stdin!.end(`${this.stanza}\nYes I am aware\n${leader ? `${leader.Member}\n` : ''}`);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`restore: patronictl remove ${this.stanza} exited ${code}`);
