@@ -35,11 +35,17 @@ export function checkCertificateValidity(setting: string, days: number | undefin
 }
 
 /**
- * A certificate's subjectAltName value (OpenSSL syntax): DNS for names; an
- * address as IP and also as DNS, since pgBackRest 2.45 compares the host with
- * DNS entries only (seen here: "unable to find hostname '127.0.0.1' in
+ * The SANs of a certificate for `hosts`: every host as a DNS name, and an
+ * address also as an IP, since pgBackRest 2.45 compares the host with DNS
+ * entries only (seen here: "unable to find hostname '127.0.0.1' in
  * certificate … subject alternative names").
  */
+export function subjectAltNames(hosts: readonly string[]): { dns: string[]; ips: string[] } {
+  return { dns: [...hosts], ips: hosts.filter((h) => isIP(h)) };
+}
+
+/** The same SANs as an OpenSSL subjectAltName value. */
 export function subjectAltName(hosts: readonly string[]): string {
-  return hosts.map((h) => (isIP(h) ? `IP:${h},DNS:${h}` : `DNS:${h}`)).join(',');
+  const { ips } = subjectAltNames(hosts);
+  return hosts.map((h) => (ips.includes(h) ? `IP:${h},DNS:${h}` : `DNS:${h}`)).join(',');
 }

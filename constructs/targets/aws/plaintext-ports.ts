@@ -8,9 +8,9 @@ import { ValidationError } from '../../platform/validation';
  */
 export function checkPlaintextPorts(nodes: readonly NodeSpec[], allow: readonly string[]): void {
   const plaintext = nodes.flatMap((n) => n.ports.filter((p) => p.plaintext).map((p) => ({ node: n, port: p })));
-  const allowed = (node: NodeSpec, port: string) =>
-    allow.includes(`${node.component}:${port}`) || allow.includes(`${node.name}:${port}`);
-  const refused = plaintext.filter(({ node, port }) => !allowed(node, port.name));
+  // How an entry may name a port: by component or by node.
+  const names = (node: NodeSpec, port: string) => [`${node.component}:${port}`, `${node.name}:${port}`];
+  const refused = plaintext.filter(({ node, port }) => !names(node, port.name).some((n) => allow.includes(n)));
   if (refused.length > 0) {
     const byPort = new Map<string, { reason: string; nodes: string[] }>();
     for (const { node, port } of refused) {
@@ -24,10 +24,7 @@ export function checkPlaintextPorts(nodes: readonly NodeSpec[], allow: readonly 
         `Allow each by adding '<component>:<port>' (or '<node>:<port>') to aws.allowPlaintext, e.g. '${[...byPort.keys()][0]}'`,
     );
   }
-  const stale = allow.filter(
-    (entry) =>
-      !plaintext.some(({ node, port }) => [node.component, node.name].some((n) => `${n}:${port.name}` === entry)),
-  );
+  const stale = allow.filter((entry) => !plaintext.some(({ node, port }) => names(node, port.name).includes(entry)));
   if (stale.length > 0) {
     throw new ValidationError(
       `aws.allowPlaintext names ${stale.join(', ')}, which is no plaintext port of the platform: remove ${stale.length === 1 ? 'it' : 'them'}`,

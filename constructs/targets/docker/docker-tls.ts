@@ -10,9 +10,8 @@ import { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
 import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
-import { isIP } from 'node:net';
 import { Construct } from 'constructs';
-import { PLATFORM_CA_PATH, type CertificateSpec } from '../../platform/tls';
+import { PLATFORM_CA_PATH, subjectAltNames, type CertificateSpec } from '../../platform/tls';
 
 /** A file the target uploads into a container. */
 export interface TlsUpload {
@@ -51,12 +50,11 @@ export class DockerTls extends Construct {
     this.caPem = ca.certPem;
     for (const spec of props.certificates) {
       const serverKey = key(this, `${spec.node}-key`);
-      const ips = spec.hosts.filter((h) => isIP(h));
+      const { dns, ips } = subjectAltNames(spec.hosts);
       const request = new CertRequest(this, `${spec.node}-request`, {
         privateKeyPem: serverKey.privateKeyPem,
         subject: [{ commonName: spec.hosts[0] ?? spec.node }],
-        // An address is also listed as a DNS name: pgBackRest 2.45 matches DNS entries only.
-        dnsNames: [...spec.hosts],
+        dnsNames: dns,
         ...(ips.length ? { ipAddresses: ips } : {}),
       });
       const cert = new LocallySignedCert(this, `${spec.node}-cert`, {
